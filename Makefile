@@ -1,0 +1,54 @@
+# AI 행정비서 — the two commands a fresh machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+ASSISTANT := $(VENV)/bin/assistant
+SAMPLE_INDEX ?= default
+DEBIAN_PACKAGES := fonts-nanum
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install system-deps lint bench eval sample-index clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# the CPU build of torch lies on this machine's disk; installing it first keeps pip from pulling CUDA builds
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -c constraints.txt -e '.[models,dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tests need (Korean fonts for PDF fixtures); installed only when missing
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# index the bundled samples on first run only, then show an example search
+sample-index: $(STAMP)
+	@if [ ! -f indexes/$(SAMPLE_INDEX)/CURRENT ]; then \
+	  $(ASSISTANT) ingest samples --index $(SAMPLE_INDEX); \
+	fi
+
+run: sample-index
+	$(ASSISTANT) search "민원 처리기간은 어떻게 계산하나요?" --index $(SAMPLE_INDEX) -k 3
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check assistant tests bench eval
+	$(VENV)/bin/mypy assistant
+
+bench: $(STAMP)
+	$(PY) bench/bench_search.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

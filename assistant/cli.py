@@ -1,0 +1,204 @@
+"""The ``assistant`` command line: ingest, search, index management (more commands join later)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # closed network: never reach a model hub
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings().with_overrides(index_dir=getattr(args, "index_dir", None))
+        return int(args.func(args, settings) or 0)
+    except AssistantError as exc:
+        print(f"오류: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n중단되었습니다. 마지막으로 저장된 색인은 그대로 사용할 수 있습니다.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="AI 행정비서 — 공문서 검색·질의응답 도구 (폐쇄망 전용)")
+    p.add_argument("--index-dir", type=Path, help="색인 폴더 (기본: ASSISTANT_INDEX_DIR 또는 ./indexes)")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    ing = sub.add_parser("ingest", help="파일·폴더를 색인에 추가 (HWP, HWPX, PDF, DOCX, TXT, MD, HTML)")
+    ing.add_argument("paths", nargs="+", type=Path)
+    ing.add_argument("--index", help="색인 이름 (기본: default)")
+    ing.add_argument("--access-level", default="공개", help="열람 등급: 공개 | 내부 | 부서")
+    ing.add_argument("--department", default="", help="담당 부서 (부서 등급 문서에 필수)")
+    ing.add_argument("--prune", action="store_true", help="지정한 폴더에서 사라진 파일의 문서를 색인에서 삭제")
+    ing.add_argument("--quiet", action="store_true", help="진행 표시줄 없이 요약만 출력")
+    ing.set_defaults(func=cmd_ingest)
+
+    se = sub.add_parser("search", help="색인에서 관련 구절 검색")
+    se.add_argument("query")
+    se.add_argument("--index")
+    se.add_argument("-k", type=int, default=None, help="결과 개수 (기본 5)")
+    se.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
+    se.add_argument("--doc-type", action="append", default=[], help="문서 형식으로 제한 (md, pdf, hwp …)")
+    se.add_argument("--source", default="", help="원본 경로 접두어로 제한")
+    se.add_argument("--json", action="store_true", help="JSON으로 출력")
+    se.set_defaults(func=cmd_search)
+
+    rm = sub.add_parser("remove", help="문서를 색인에서 삭제 (문서 ID, 파일 경로 또는 폴더)")
+    rm.add_argument("targets", nargs="+")
+    rm.add_argument("--index")
+    rm.set_defaults(func=cmd_remove)
+
+    ix = sub.add_parser("index", help="색인 목록·정보·삭제")
+    ixs = ix.add_subparsers(metavar="ACTION")
+    ls = ixs.add_parser("list", help="색인 목록")
+    ls.set_defaults(func=cmd_index_list)
+    info = ixs.add_parser("info", help="색인 정보")
+    info.add_argument("name", nargs="?")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=cmd_index_info)
+    rmi = ixs.add_parser("remove", help="색인 전체 삭제")
+    rmi.add_argument("name")
+    rmi.add_argument("--yes", action="store_true", help="확인 없이 삭제")
+    rmi.set_defaults(func=cmd_index_remove)
+    return p
+
+
+def _store(settings: Settings, name: str | None):
+    from assistant.index.store import IndexStore
+
+    return IndexStore(settings.index_dir, name or settings.index_name)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from assistant.index.embedders import make_embedder
+    from assistant.ingest.pipeline import Ingestor
+
+    store = _store(settings, args.index)
+    ingestor = Ingestor(settings, store, make_embedder(settings), args.access_level, args.department)
+    bar = tqdm(total=0, unit="파일", file=sys.stderr, disable=args.quiet or None, dynamic_ncols=True)
+
+    def on_file(outcome) -> None:
+        bar.update(1)
+        if outcome.status == "failed":
+            bar.write(f"실패: {outcome.path} — {outcome.reason}", file=sys.stderr)
+
+    def set_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        report = ingestor.run(args.paths, on_file=on_file, total_hint=set_total)
+    finally:
+        bar.close()
+    if args.quiet:
+        for o in report.outcomes:
+            if o.status == "failed":
+                print(f"실패: {o.path} — {o.reason}", file=sys.stderr)
+    removed = 0
+    if args.prune:
+        removed = len(_prune(ingestor, store, args.paths))
+    print(f"색인 '{store.name}': 성공 {report.count('ok')}개, 실패 {report.count('failed')}개, "
+          f"건너뜀 {report.count('skipped')}개, 청크 {report.chunks}개"
+          + (f", 삭제 {removed}개" if args.prune else "") + f", {report.seconds:.1f}초")
+    return 0 if report.ok else 1
+
+
+def _prune(ingestor, store, roots: Sequence[Path]) -> list[str]:
+    if not store.exists():
+        return []
+    prefixes = [str(Path(r).resolve()).rstrip("/") + "/" for r in roots if Path(r).is_dir()]
+    gone = [doc_id for doc_id, e in store.manifest().documents.items()
+            if any(e.source.startswith(p) for p in prefixes) and not Path(e.source).exists()]
+    return ingestor.remove(gone) if gone else []
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.retrieve.filters import SearchFilter
+    from assistant.retrieve.search import open_retriever
+
+    query = args.query.strip()
+    if not query:
+        raise AssistantError("검색어가 비어 있습니다.")
+    retriever = open_retriever(settings, args.index)
+    flt = SearchFilter(source_prefix=str(Path(args.source).resolve()) if args.source else "",
+                       doc_types=tuple(args.doc_type))
+    hits = retriever.search(query, k=args.k or settings.top_k, mode=args.mode or settings.search_mode, flt=flt)
+    if args.json:
+        out = {"query": query, "hits": [h.to_json(i) for i, h in enumerate(hits, 1)]}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("검색 결과가 없습니다.")
+    for i, h in enumerate(hits, 1):
+        where = " · ".join(x for x in (h.location, h.section) if x)
+        print(f"[{i}] {h.title} — {where}  (점수 {h.score:.4f})\n    {h.source}")
+        body = h.text.replace("\n", " ")
+        print(f"    {body[:300]}{'…' if len(body) > 300 else ''}\n")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index.embedders import make_embedder
+    from assistant.ingest.pipeline import Ingestor
+
+    store = _store(settings, args.index)
+    store.manifest()  # clear error if the index does not exist
+    removed = Ingestor(settings, store, make_embedder(settings)).remove(args.targets)
+    print(f"색인 '{store.name}'에서 문서 {len(removed)}개를 삭제했습니다.")
+    return 0 if removed else 1
+
+
+def cmd_index_list(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index.store import IndexStore, list_indexes
+
+    names = list_indexes(settings.index_dir)
+    if not names:
+        print(f"색인이 없습니다 ({settings.index_dir}).")
+    for name in names:
+        m = IndexStore(settings.index_dir, name).manifest()
+        print(f"{name}\t문서 {len(m.documents)}개\t청크 {m.chunk_count}개\t{m.embedder['name']}\t{m.updated}")
+    return 0
+
+
+def cmd_index_info(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings, args.name)
+    m = store.manifest()
+    data = m.to_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    size = sum(f.stat().st_size for f in store.current_dir().rglob("*") if f.is_file())
+    print(f"색인: {m.name} ({store.current_dir()})\n형식 버전: {m.format_version}, 세대: {m.generation}, 갱신: {m.updated}")
+    print(f"임베더: {m.embedder['name']} ({m.embedder['model']}, {m.embedder['dim']}차원), 밀집 색인: {m.dense_index}")
+    print(f"청킹: {m.chunking}\n문서 {len(m.documents)}개, 청크 {m.chunk_count}개, 디스크 {size / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings, args.name)
+    if not args.yes and sys.stdin.isatty():
+        if input(f"색인 '{store.name}'을 삭제할까요? [y/N] ").strip().lower() not in ("y", "yes", "예"):
+            print("취소했습니다.")
+            return 1
+    store.remove()
+    print(f"색인 '{store.name}'을 삭제했습니다.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Parsers (one module per format) and structure-aware chunking."""

@@ -1,0 +1,123 @@
+"""The parser interface and the registry that maps file extensions to parsers.
+
+Every parser — built-in or added later — registers the same way, so nothing is special-cased.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import ParseError, UnsupportedFormat
+from assistant.types import ParsedDocument
+
+
+class Parser(ABC):
+    """Reads one file into blocks with their locations. Subclasses fill in ``parse``."""
+
+    #: lower-case extensions with the dot, e.g. (".pdf",)
+    extensions: tuple[str, ...] = ()
+    #: short type name stored as document metadata, e.g. "pdf"
+    doc_type: str = ""
+
+    @abstractmethod
+    def parse(self, path: Path) -> ParsedDocument:
+        """Parse ``path``. Raise :class:`ParseError` with a specific reason on bad input."""
+
+
+_REGISTRY: dict[str, Callable[[], Parser]] = {}
+
+
+def register(factory: Callable[[], Parser]) -> Callable[[], Parser]:
+    """Register a parser class (usable as a decorator)."""
+    probe = factory()
+    for ext in probe.extensions:
+        _REGISTRY[ext.lower()] = factory
+    return factory
+
+
+def supported_extensions() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def parser_for(path: Path) -> Parser:
+    _load_builtins()
+    ext = path.suffix.lower()
+    factory = _REGISTRY.get(ext)
+    if factory is None:
+        exts = ", ".join(supported_extensions())
+        raise UnsupportedFormat(path, f"지원하지 않는 파일 형식입니다 ({ext or '확장자 없음'}). 지원 형식: {exts}")
+    return factory()
+
+
+def nfc(text: str) -> str:
+    """Normalise to NFC (macOS and some HWP exports deliver NFD jamo)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def parse_file(path: Path, max_bytes: int | None = None) -> ParsedDocument:
+    """Check the file, pick its parser, parse, and normalise every string to NFC."""
+    path = Path(path)
+    if not path.exists():
+        raise ParseError(path, "파일이 존재하지 않습니다. 경로를 확인하세요.")
+    if not path.is_file():
+        raise ParseError(path, "일반 파일이 아닙니다.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ParseError(path, "빈 파일입니다 (0바이트).")
+    if max_bytes is not None and size > max_bytes:
+        raise ParseError(
+            path,
+            f"파일이 크기 제한을 넘습니다 ({size:,} > {max_bytes:,} 바이트). "
+            "ASSISTANT_MAX_FILE_MB 설정을 늘리거나 파일을 나누세요.",
+        )
+    parser = parser_for(path)
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise ParseError(path, "읽기 권한이 없습니다. 파일 권한을 확인하세요.") from None
+    try:
+        doc = parser.parse(path)
+    except ParseError:
+        raise
+    except Exception as exc:  # a library failing on malformed input
+        raise ParseError(path, f"{parser.doc_type.upper()} 파일을 읽을 수 없습니다 (손상되었거나 형식이 다릅니다: {type(exc).__name__}: {exc})") from exc
+    return _normalised(doc)
+
+
+def _normalised(doc: ParsedDocument) -> ParsedDocument:
+    from dataclasses import replace
+
+    blocks = [
+        replace(b, text=nfc(b.text), heading_path=tuple(nfc(h) for h in b.heading_path),
+                article=nfc(b.article) if b.article else None)
+        for b in doc.blocks
+        if b.text.strip()
+    ]
+    meta = {nfc(k): (nfc(v) if isinstance(v, str) else v) for k, v in doc.metadata.items()}
+    return ParsedDocument(source=nfc(doc.source), title=nfc(doc.title).strip(),
+                          doc_type=doc.doc_type, blocks=blocks, metadata=meta)
+
+
+_BUILTINS = ("text", "markdown", "html", "pdf", "docx", "hwpx", "hwp")
+_loaded = False
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+
+    for name in _BUILTINS:
+        try:
+            importlib.import_module(f"assistant.ingest.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("assistant."):
+                continue  # module not written yet
+            raise
+    _loaded = True

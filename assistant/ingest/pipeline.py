@@ -1,0 +1,205 @@
+"""Ingestion: files → parse → chunk → morphemes + vectors → a new index generation.
+
+Unchanged files (same path, same SHA-256) are skipped without parsing; a changed file replaces its
+chunks; a file that fails is reported with its reason and never stops the batch. Work is committed in
+generations (see ``assistant.index.store``), so an interruption loses only the uncommitted part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, ParseError
+from assistant.index.embedders import Embedder
+from assistant.index.manifest import Manifest
+from assistant.index.morph import content_terms_batch, split_sentences
+from assistant.index.store import DocumentRecord, IndexSnapshot, IndexStore, NewDocument
+from assistant.ingest.base import nfc, parse_file, supported_extensions
+from assistant.ingest.chunking import ChunkParams, chunk_blocks
+from assistant.retrieve.filters import ACCESS_LEVELS
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # ok | failed | skipped
+    reason: str = ""
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "terms": 0.0, "embed": 0.0, "write": 0.0})
+    removed: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+
+def doc_id_for(path: Path) -> str:
+    """Stable id from the file's absolute path: re-ingesting the same file replaces it."""
+    return "d" + hashlib.sha1(nfc(str(path.resolve())).encode("utf-8")).hexdigest()[:15]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Files to ingest, with True when the user named the file itself (not found in a folder walk)."""
+    exts = set(supported_extensions())
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts):
+                    yield p, p.suffix.lower() in exts
+        else:
+            yield path, True
+
+
+def chunk_params(settings: Settings) -> ChunkParams:
+    return ChunkParams(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
+
+
+class Ingestor:
+    """Adds files to one index. Create, call :meth:`run`, read the report."""
+
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder,
+                 access_level: str = "공개", department: str = "") -> None:
+        if access_level not in ACCESS_LEVELS:
+            raise AssistantError(f"열람 등급은 {', '.join(ACCESS_LEVELS)} 중 하나여야 합니다 (입력: {access_level}).")
+        if access_level == "부서" and not department:
+            raise AssistantError("'부서' 등급 문서는 --department로 담당 부서를 지정해야 합니다.")
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.access_level = access_level
+        self.department = department
+        self.params = chunk_params(settings)
+
+    def run(self, paths: Iterable[Path], on_file: Callable[[FileOutcome], None] | None = None,
+            total_hint: Callable[[int], None] | None = None) -> IngestReport:
+        report = IngestReport()
+        start = time.perf_counter()
+        files = list(discover(paths))
+        if total_hint:
+            total_hint(len(files))
+        with self.store.write_lock():
+            base, manifest = self._open_base()
+            known = dict(manifest.documents)
+            seen: set[str] = set()
+            pending: list[NewDocument] = []
+            for path, named in files:
+                outcome, new_doc = self._one(path, named, known, seen, report)
+                report.outcomes.append(outcome)
+                if new_doc is not None:
+                    pending.append(new_doc)
+                if on_file:
+                    on_file(outcome)
+                if sum(len(d.chunks) for d in pending) >= self.settings.commit_every_chunks:
+                    base, manifest = self._commit(base, manifest, pending, set(), report)
+                    pending = []
+            if pending:
+                self._commit(base, manifest, pending, set(), report)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def remove(self, selectors: Iterable[str]) -> list[str]:
+        """Remove documents by doc id, source path or source prefix; return the removed ids."""
+        with self.store.write_lock():
+            base, manifest = self._open_base()
+            wanted = [nfc(s) for s in selectors]
+            resolved = [str(Path(s).resolve()) for s in wanted]
+            drop = {doc_id for doc_id, e in manifest.documents.items()
+                    if doc_id in wanted or any(e.source == r or e.source.startswith(r.rstrip("/") + "/") for r in resolved)}
+            if drop:
+                self._commit(base, manifest, [], drop, IngestReport())
+            return sorted(drop)
+
+    def _open_base(self) -> tuple[IndexSnapshot | None, Manifest]:
+        if self.store.exists():
+            base = self.store.open()
+            base.manifest.check_embedder(self.embedder.identity)
+            return base, base.manifest
+        return None, Manifest(name=self.store.name, embedder=self.embedder.identity, chunking=self.params.as_dict())
+
+    def _one(self, path: Path, named: bool, known: dict, seen: set[str],
+             report: IngestReport) -> tuple[FileOutcome, NewDocument | None]:
+        shown = nfc(str(path))
+        if not named:
+            return FileOutcome(shown, "skipped", f"지원하지 않는 형식이라 건너뜀 ({path.suffix or '확장자 없음'})"), None
+        try:
+            t0 = time.perf_counter()
+            doc_id = doc_id_for(path) if path.exists() else ""
+            digest = sha256_of(path) if path.is_file() and path.stat().st_size else ""
+            if doc_id and doc_id in seen:
+                return FileOutcome(shown, "skipped", "같은 파일이 두 번 지정됨"), None
+            seen.add(doc_id)
+            entry = known.get(doc_id)
+            if entry is not None and entry.sha256 == digest:
+                return FileOutcome(shown, "skipped", "변경 없음"), None
+            parsed = parse_file(path, max_bytes=self.settings.max_file_bytes)
+            chunks = chunk_blocks(doc_id, parsed.title, parsed.blocks, self.params,
+                                  lambda t: split_sentences(t, self.settings.threads))
+            if not chunks:
+                raise ParseError(path, "추출할 텍스트가 없습니다 (스캔 이미지라면 OCR이 필요합니다).")
+            report.timings["parse"] += time.perf_counter() - t0
+            new_doc = self._prepare(path, doc_id, digest, parsed, chunks, report)
+            return FileOutcome(shown, "ok", "", len(chunks)), new_doc
+        except ParseError as exc:
+            return FileOutcome(shown, "failed", exc.reason), None
+        except OSError as exc:
+            return FileOutcome(shown, "failed", f"파일을 읽을 수 없습니다: {exc.strerror or exc}"), None
+
+    def _prepare(self, path: Path, doc_id: str, digest: str, parsed, chunks, report: IngestReport) -> NewDocument:
+        t0 = time.perf_counter()
+        texts = [c.indexed_text() for c in chunks]
+        terms = content_terms_batch(texts, self.settings.threads)
+        t1 = time.perf_counter()
+        cap = self.settings.embed_max_chars
+        vectors = self.embedder.embed([t[:cap] if cap else t for t in texts], self.settings.embed_batch_size)
+        t2 = time.perf_counter()
+        report.timings["terms"] += t1 - t0
+        report.timings["embed"] += t2 - t1
+        meta = parsed.metadata
+        record = DocumentRecord(
+            doc_id=doc_id, source=nfc(str(path.resolve())), title=parsed.title, doc_type=parsed.doc_type,
+            sha256=digest, size=path.stat().st_size, access_level=self.access_level,
+            department=self.department or str(meta.get("department", "")),
+            date=str(meta.get("effective_date") or meta.get("date") or ""), metadata=meta)
+        return NewDocument(record, chunks, vectors, terms)
+
+    def _commit(self, base: IndexSnapshot | None, manifest: Manifest, pending: list[NewDocument],
+                drop: set[str], report: IngestReport) -> tuple[IndexSnapshot, Manifest]:
+        t0 = time.perf_counter()
+        replaced = {d.record.doc_id for d in pending}
+        keep = set(manifest.documents) - replaced - drop
+        total = sum(manifest.documents[d].chunks for d in keep) + sum(len(d.chunks) for d in pending)
+        kind = self.settings.dense_index
+        if kind == "auto":
+            kind = "hnsw" if total > self.settings.hnsw_threshold else "flat"
+        self.store.commit(manifest, base, keep, pending, kind, self.settings.hnsw_m)
+        report.removed += len(drop)
+        report.timings["write"] += time.perf_counter() - t0
+        snapshot = self.store.open()
+        return snapshot, snapshot.manifest

@@ -1,0 +1,1 @@
+"""Dense, sparse and hybrid retrieval with metadata and access filters."""

@@ -1,0 +1,142 @@
+"""The retriever: dense (FAISS), sparse (BM25 over Kiwi morphemes) and hybrid (weighted rank fusion)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.index.embedders import Embedder, make_embedder
+from assistant.index.morph import content_terms
+from assistant.index.store import IndexSnapshot, IndexStore, faiss_module
+from assistant.retrieve.filters import SearchFilter, position_mask
+from assistant.retrieve.fusion import merge_adjacent, weighted_rrf
+from assistant.types import Hit
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    weight_bm25: float = 1.0
+    weight_dense: float = 0.5
+    fusion_k: int = 60
+    depth: int = 50
+    merge_neighbours: bool = True
+    hnsw_ef_search: int = 128
+    threads: int = 2
+
+
+class Retriever:
+    """Searches one index snapshot with the embedder that built it."""
+
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, params: RetrievalParams) -> None:
+        snapshot.manifest.check_embedder(embedder.identity)
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.params = params
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid",
+               flt: SearchFilter | None = None) -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"검색 방식은 {', '.join(MODES)} 중 하나여야 합니다 (입력: {mode}).")
+        query = unicodedata.normalize("NFC", query).strip()
+        if not query or self.snapshot.size == 0 or k <= 0:
+            return []
+        mask = position_mask(self.snapshot, flt)
+        if mask is not None and not mask.any():
+            return []
+        depth = max(self.params.depth, k * 3)
+        ranked = self._ranked(query, mode, depth, mask)
+        return self._hits(ranked[: depth], k)
+
+    def _ranked(self, query: str, mode: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        if mode == "bm25":
+            return self.sparse(query, depth, mask)
+        if mode == "dense":
+            return self.dense(query, depth, mask)
+        sparse = self.sparse(query, depth, mask)
+        dense = self.dense(query, depth, mask)
+        return weighted_rrf([(self.params.weight_bm25, [p for p, _ in sparse]),
+                             (self.params.weight_dense, [p for p, _ in dense])], k=self.params.fusion_k)
+
+    def dense(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        faiss = faiss_module()
+        vec = self.embedder.embed([query])
+        n = min(depth, self.snapshot.size)
+        index = self.snapshot.faiss
+        params = None
+        if mask is not None:
+            ids = np.flatnonzero(mask).astype(np.int64)
+            selector = faiss.IDSelectorBatch(ids)
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.params.hnsw_ef_search, n))
+                      if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+            n = min(n, len(ids))
+        elif isinstance(index, faiss.IndexHNSW):
+            params = faiss.SearchParametersHNSW(efSearch=max(self.params.hnsw_ef_search, n))
+        scores, ids_out = index.search(vec, n, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids_out[0], scores[0], strict=True) if i >= 0]
+
+    def sparse(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        bm25 = self.snapshot.bm25
+        if bm25 is None:
+            return []
+        vocab = self.snapshot.vocab
+        ids = [vocab[t] for t in content_terms(query, self.params.threads) if t in vocab]
+        if not ids:
+            return []
+        scores = np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(depth, int(np.count_nonzero(scores)))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(p), float(scores[p])) for p in top]
+
+    def _hits(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
+        rows = self.snapshot.chunk_rows([p for p, _ in ranked])
+        if not self.params.merge_neighbours:
+            return [_hit([rows[p]], s) for p, s in ranked[:k]]
+        # merge among the best 2k candidates, so a neighbour can join a hit without displacing others
+        pool = [(p, s, rows[p]["doc_id"], rows[p]["ordinal"]) for p, s in ranked]
+        n = 2 * k
+        while True:
+            groups = merge_adjacent(pool[:n])
+            if len(groups) >= k or n >= len(pool):
+                break
+            n *= 2
+        return [_hit([rows[m[0]] for m in g], max(m[1] for m in g)) for g in groups[:k]]
+
+
+def _hit(rows: list, score: float) -> Hit:
+    first = rows[0]
+    locations = []
+    for r in rows:
+        if r["location"] and r["location"] not in locations:
+            locations.append(r["location"])
+    return Hit(
+        doc_id=first["doc_id"], title=first["title"], source=first["source"],
+        location=", ".join(locations), score=score,
+        text="\n".join(r["text"] for r in rows), section=first["section"],
+        doc_type=first["doc_type"], access_level=first["access_level"], department=first["department"],
+        ordinals=tuple(r["ordinal"] for r in rows), page=first["page"], article=first["article"],
+    )
+
+
+def retrieval_params(settings: Settings) -> RetrievalParams:
+    return RetrievalParams(
+        weight_bm25=settings.fusion_weight_bm25, weight_dense=settings.fusion_weight_dense,
+        fusion_k=settings.fusion_k, depth=settings.fusion_depth, merge_neighbours=settings.merge_neighbours,
+        hnsw_ef_search=settings.hnsw_ef_search, threads=settings.threads)
+
+
+def open_retriever(settings: Settings, index_name: str | None = None,
+                   embedder: Embedder | None = None) -> Retriever:
+    """Open the named index read-only with the configured embedder (which must match the manifest)."""
+    store = IndexStore(settings.index_dir, index_name or settings.index_name)
+    snapshot = store.open()
+    return Retriever(snapshot, embedder or make_embedder(settings), retrieval_params(settings))
