@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,10 @@ class IndexStore:
 
     def commit(self, manifest: Manifest, base: IndexSnapshot | None, keep: set[str],
                new_docs: Sequence[NewDocument], dense_kind: str, hnsw_m: int = 32) -> Manifest:
-        """Write a new generation from ``keep`` (doc ids of ``base``) plus ``new_docs``; switch to it."""
+        """Write a new generation from ``keep`` (doc ids of ``base``) plus ``new_docs``; switch to it.
+
+        ``manifest`` is the base's manifest (or a fresh one); it is not modified — the new one is returned.
+        """
         generation = manifest.generation + 1
         final = self.path / f"gen-{generation:06d}"
         tmp = self.path / f".gen-{generation:06d}.tmp-{os.getpid()}"
@@ -155,12 +158,9 @@ class IndexStore:
         _write_faiss(tmp / "dense.faiss", vectors.reshape(-1, dim), dense_kind, hnsw_m)
         if terms:
             _write_bm25(tmp / "bm25", terms)
-        manifest.generation = generation
-        manifest.dense_index = dense_kind
-        manifest.chunk_count = len(terms)
-        manifest.documents = entries
-        manifest.updated = _now()
-        manifest.created = manifest.created or manifest.updated
+        now = _now()
+        manifest = replace(manifest, generation=generation, dense_index=dense_kind, chunk_count=len(terms),
+                           documents=entries, updated=now, created=manifest.created or now)
         write_json_atomic(tmp / "manifest.json", manifest.to_json())
         _fsync_tree(tmp)
         os.replace(tmp, final)
