@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk of a section.")
 
     # embedding
-    embedder: str = Field("use-multilingual", description="Dense embedder: use-multilingual | sentence-transformers | openai | char-ngram-hash.")
+    embedder: str = Field("use-multilingual", description="Dense embedder: use-multilingual, sentence-transformers, openai or char-ngram-hash.")
     embedder_model: str = Field("", description="Model folder (sentence-transformers) or model name (openai embeddings).")
     embedder_url: str = Field("", description="Base URL of an OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080/v1.")
     embedder_api_key: str = Field("", description="API key for the embeddings server, if it needs one.")
