@@ -103,7 +103,7 @@ def _normalised(doc: ParsedDocument) -> ParsedDocument:
                           doc_type=doc.doc_type, blocks=blocks, metadata=meta)
 
 
-_BUILTINS = ("text", "markdown", "html", "pdf", "docx", "hwpx", "hwp")
+_BUILTINS = ("text", "html", "pdf", "docx", "hwpx", "hwp")
 _loaded = False
 
 
