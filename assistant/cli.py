@@ -95,6 +95,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     def on_file(outcome) -> None:
         bar.update(1)
         if outcome.status == "failed":
+            # tqdm.write keeps the bar intact and still prints when the bar is disabled (--quiet)
             bar.write(f"실패: {outcome.path} — {outcome.reason}", file=sys.stderr)
 
     def set_total(n: int) -> None:
@@ -105,10 +106,6 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         report = ingestor.run(args.paths, on_file=on_file, total_hint=set_total)
     finally:
         bar.close()
-    if args.quiet:
-        for o in report.outcomes:
-            if o.status == "failed":
-                print(f"실패: {o.path} — {o.reason}", file=sys.stderr)
     removed = 0
     if args.prune:
         removed = len(_prune(ingestor, store, args.paths))

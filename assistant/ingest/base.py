@@ -85,7 +85,8 @@ def parse_file(path: Path, max_bytes: int | None = None) -> ParsedDocument:
     except ParseError:
         raise
     except Exception as exc:  # a library failing on malformed input
-        raise ParseError(path, f"{parser.doc_type.upper()} 파일을 읽을 수 없습니다 (손상되었거나 형식이 다릅니다: {type(exc).__name__}: {exc})") from exc
+        reason = f"손상되었거나 형식이 다릅니다: {type(exc).__name__}: {exc}"
+        raise ParseError(path, f"{parser.doc_type.upper()} 파일을 읽을 수 없습니다 ({reason}).") from exc
     return _normalised(doc)
 
 
@@ -103,7 +104,7 @@ def _normalised(doc: ParsedDocument) -> ParsedDocument:
                           doc_type=doc.doc_type, blocks=blocks, metadata=meta)
 
 
-_BUILTINS = ("text", "html", "pdf", "docx", "hwpx", "hwp")
+_BUILTINS = ("text", "markdown", "html", "pdf", "docx", "hwpx", "hwp")
 _loaded = False
 
 

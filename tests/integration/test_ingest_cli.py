@@ -93,7 +93,6 @@ def test_remove_and_prune_documents(tmp_path, capsys, laws_copy):
     assert "행정절차법" not in titles and "전자정부법" in titles and len(titles) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="PDF and HWP parsers are not written yet: those files are skipped, not failed")
 def test_bad_input_is_reported_per_file_and_the_batch_continues(tmp_path, capsys, laws_copy, monkeypatch):
     idx = tmp_path / "idx"
     assert cli(capsys, idx, "ingest", str(laws_copy / "민원처리에관한법률_법률.md"), "--quiet")[0] == 0
