@@ -39,7 +39,7 @@ class Settings(BaseSettings):
 
     # dense index
     dense_index: Literal["auto", "flat", "hnsw"] = Field("auto", description="FAISS index type; auto picks HNSW above hnsw_threshold vectors.")
-    hnsw_threshold: int = Field(200_000, description="Vector count above which 'auto' builds an HNSW index instead of exact search.")
+    hnsw_threshold: int = Field(50_000, description="Vector count above which 'auto' builds an HNSW index instead of exact search.")
     hnsw_m: int = Field(32, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth (higher: better recall, slower).")
 
@@ -51,6 +51,44 @@ class Settings(BaseSettings):
     fusion_k: int = Field(60, description="Rank-fusion constant k in weight / (k + rank).")
     fusion_depth: int = Field(50, description="Candidates taken from each retriever before fusion.")
     merge_neighbours: bool = Field(True, description="Merge adjacent hits from the same document into one passage.")
+
+    # generators and the ask task (assistant ask)
+    generator: str = Field("extractive", description="Text generator: extractive (no model), transformers (local chat model folder) or openai (OpenAI-compatible server).")
+    generator_model_dir: str = Field("", description="Local Hugging Face chat model folder for the transformers generator (must have a chat template).")
+    generator_device: str = Field("auto", description="Device of the transformers generator: auto (cuda when available), cpu or cuda.")
+    generator_url: str = Field("", description="Base URL of an OpenAI-compatible chat server (vLLM, Ollama, TGI, llama.cpp), e.g. http://127.0.0.1:8000/v1.")
+    generator_model: str = Field("", description="Model name sent to the OpenAI-compatible chat server.")
+    generator_api_key: str = Field("", description="API key for the chat server, if it needs one.")
+    generator_timeout_s: float = Field(60.0, description="Seconds to wait for the chat server (connect and between streamed pieces).")
+    generator_max_retries: int = Field(2, description="Retries (with backoff) on connection errors, 429 and 5xx from the chat server.")
+    generator_max_tokens: int = Field(512, description="Most tokens a model generator may produce for one answer.")
+    generator_temperature: float = Field(0.0, description="Sampling temperature of model generators (0 = greedy, reproducible).")
+    prompts_dir: str = Field("", description="Folder of prompt templates (<name>.md); empty = the bundled prompts/ folder.")
+    ask_top_k: int = Field(5, description="Passages retrieved and numbered as sources for one answer.")
+    ask_max_question_chars: int = Field(2000, description="Longest question accepted by ask, in characters.")
+    abstain_min_coverage: float = Field(0.75, description="Answer only when one of the top 3 passages contains at least this share of the question's content morphemes; otherwise say the documents do not answer it and show the closest passages.")
+    citation_policy: Literal["remove", "flag"] = Field("remove", description="What happens to a law citation no retrieved source supports: remove the sentence, or flag it as unconfirmed.")
+
+    # web app (assistant serve)
+    data_dir: Path = Field(Path("data"), description="Folder for the web app's database, uploaded files, batch job files and secret key.")
+    database_url: str = Field("", description="SQLAlchemy database URL; empty = SQLite file assistant.db in data_dir (PostgreSQL: postgresql+psycopg://…).")
+    secret_key_file: Path | None = Field(None, description="File holding the key that signs session and API tokens; empty = data_dir/secret_key, created with mode 0600 on first start.")
+    session_ttl_minutes: int = Field(480, description="Minutes a login session stays valid without use.")
+    cookie_secure: Literal["auto", "always", "never"] = Field("auto", description="Secure flag of the session cookie: auto sets it when the request came over https.")
+    upload_max_mb: float = Field(50.0, description="Largest uploaded file accepted by the web app, in MB.")
+    upload_max_files: int = Field(50, description="Most files accepted in one upload or one batch job (zip members included).")
+    rate_limit_per_minute: int = Field(30, description="Model requests (ask, summarise, draft reply) one user may make per minute; 0 = unlimited.")
+    rate_limit_burst: int = Field(10, description="Model requests one user may make back to back before the per-minute rate applies.")
+
+    # summaries and 민원 reply drafts (assistant summarize / draft-reply)
+    summary_length: str = Field("one-page", description="Default summary length: one-page, five-lines or a number of lines (e.g. '12 lines').")
+    summary_page_lines: int = Field(30, description="Lines of a 'one-page' 개조식 summary.")
+    summary_map_chars: int = Field(6000, description="Largest input (characters) of one summary request; longer documents are summarised section by section, then combined (map-reduce).")
+    summary_out_dir: Path = Field(Path("summaries"), description="Folder a batch summary writes to when --out is not given.")
+    summary_formats: str = Field("md", description="Output formats of a batch summary, comma-separated: md, docx, hwpx.")
+    draft_top_k: int = Field(6, description="Passages (law articles, manuals) retrieved to ground a 민원 reply draft.")
+    draft_max_chars: int = Field(20_000, description="Longest complaint text accepted by draft-reply, in characters.")
+    draft_contact: str = Field("○○과 ○○○ 주무관(☎ 000-0000)", description="Department and contact written into a reply draft's 추가 문의 안내 (a fill-in field by default).")
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given non-None values replaced (used by CLI flags)."""
