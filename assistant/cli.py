@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true", help="JSON으로 출력")
     se.set_defaults(func=cmd_search)
 
+    ask = sub.add_parser("ask", help="색인된 문서를 근거로 질문에 답변 (출처 번호 [n] 인용)")
+    ask.add_argument("question", help="질문 ('-' 이면 표준입력에서 읽음)")
+    ask.add_argument("--index", help="색인 이름 (기본: default)")
+    ask.add_argument("-k", type=int, default=None, help="근거로 쓸 구절 수 (기본: ASSISTANT_ASK_TOP_K)")
+    ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None, help="검색 방식")
+    ask.add_argument("--generator", default=None, help="생성기: extractive | transformers | openai (기본: ASSISTANT_GENERATOR)")
+    ask.add_argument("--json", action="store_true", help='JSON으로 출력: {"answer", "citations", "abstained"}')
+    ask.set_defaults(func=cmd_ask)
+
     rm = sub.add_parser("remove", help="문서를 색인에서 삭제 (문서 ID, 파일 경로 또는 폴더)")
     rm.add_argument("targets", nargs="+")
     rm.add_argument("--index")
@@ -73,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     rmi.add_argument("name")
     rmi.add_argument("--yes", action="store_true", help="확인 없이 삭제")
     rmi.set_defaults(func=cmd_index_remove)
+
+    from assistant.tasks.cli_commands import add_task_commands  # summarize, draft-reply
+
+    add_task_commands(sub)
     return p
 
 
@@ -146,6 +159,28 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"[{i}] {h.title} — {where}  (점수 {h.score:.4f})\n    {h.source}")
         body = h.text.replace("\n", " ")
         print(f"    {body[:300]}{'…' if len(body) > 300 else ''}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.tasks.ask import check_question
+
+    settings = settings.with_overrides(ask_top_k=args.k, search_mode=args.mode, generator=args.generator)
+    question = check_question(sys.stdin.read() if args.question == "-" else args.question,
+                              settings.ask_max_question_chars)  # before loading an index or a model
+    from assistant.generate.factory import make_generator
+    from assistant.retrieve.search import open_retriever
+    from assistant.tasks.ask import AskService
+
+    service = AskService(open_retriever(settings, args.index), make_generator(settings), settings)
+    answer = service.ask(question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.answer)
+    print("\n가장 가까운 문서 (참고용):" if answer.abstained else "\n출처:")
+    for p in answer.citations:
+        print(f"[{p.n}] 「{p.title}」 {p.location}".rstrip() + f"\n    {p.source}")
     return 0
 
 

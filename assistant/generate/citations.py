@@ -1,0 +1,216 @@
+"""Check the citations in generated text against the sources the generator was given.
+
+Two kinds of citation are checked:
+
+- ``[n]`` markers must name a passage that exists. A marker for a passage that was not given is removed.
+- 「법령명」 제N조(의M)(제N항)(제N호) references must be supported by a source: either a passage of that law
+  whose article label (or article heading in its text) is that article, or a passage whose text itself
+  mentions 「법령명」 제N조 (법제처 해석례 quote the articles they rely on). The sources the sentence cites
+  are checked first, then every retrieved passage. A reference no source supports is never shown as fact:
+  by default the sentence that carries it is removed; with ``policy="flag"`` the reference is kept but
+  visibly marked as unconfirmed.
+
+Pure functions, no I/O: the caller passes the passages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.generate.base import Passage
+
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_LAW_REF = re.compile(
+    r"「(?P<law>[^」\n]{2,80})」\s*(?:\([^)]{0,40}\)\s*)?"
+    r"(?P<art>제\s*(?P<num>\d+)\s*조(?:\s*의\s*(?P<sub>\d+))?)"
+    r"(?P<tail>(?:\s*제\s*\d+\s*항)?(?:\s*제\s*\d+\s*호)?)"
+)
+_ARTICLE_LABEL = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
+_ARTICLE_HEADING = re.compile(r"(?:^|\n)\s*(제\d+조(?:의\d+)?)\s*[(（]")
+_UNIT_END = re.compile(r"(?:[.?!。]|\[\d{1,3}(?:\s*,\s*\d{1,3})*\])(?=\s|$)")
+_TRAILING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+")
+FLAG_NOTE = " (※ 출처에서 확인되지 않은 조문)"
+
+Policy = Literal["remove", "flag"]
+
+
+@dataclass(frozen=True)
+class LawReference:
+    """One 「법령명」 제N조 reference as written, with its normalised keys."""
+
+    text: str
+    law: str
+    article: str          # "제19조" or "제8조의2"
+    detail: str = ""      # "제1항제2호" when given
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (_law_key(self.law), self.article)
+
+
+@dataclass(frozen=True)
+class CitationIssue:
+    kind: Literal["marker", "law"]
+    label: str
+    reason: str
+    supported_by: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "reason": self.reason,
+                "supported_by": list(self.supported_by)}
+
+
+@dataclass
+class CitationReport:
+    """The checked text and what happened to each citation in it."""
+
+    text: str
+    kept: list[CitationIssue] = field(default_factory=list)
+    removed: list[CitationIssue] = field(default_factory=list)
+    flagged: list[CitationIssue] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)      # passage numbers the final text cites, in order
+
+    @property
+    def clean(self) -> bool:
+        return not (self.removed or self.flagged)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kept": [c.to_json() for c in self.kept], "removed": [c.to_json() for c in self.removed],
+                "flagged": [c.to_json() for c in self.flagged], "cited": self.cited}
+
+
+def parse_markers(text: str) -> list[int]:
+    """Passage numbers cited as [n] or [n, m], in order of first appearance."""
+    out: list[int] = []
+    for m in _MARKER.finditer(text):
+        for part in m.group(1).split(","):
+            n = int(part)
+            if n not in out:
+                out.append(n)
+    return out
+
+
+def parse_law_references(text: str) -> list[LawReference]:
+    text = unicodedata.normalize("NFC", text)
+    refs = []
+    for m in _LAW_REF.finditer(text):
+        article = f"제{m.group('num')}조" + (f"의{m.group('sub')}" if m.group("sub") else "")
+        detail = re.sub(r"\s+", "", m.group("tail") or "")
+        refs.append(LawReference(text=m.group(0).strip(), law=m.group("law").strip(), article=article, detail=detail))
+    return refs
+
+
+def split_units(text: str) -> list[tuple[str, str]]:
+    """Split text into (sentence, following whitespace); a sentence keeps the [n] markers after it."""
+    units: list[tuple[str, str]] = []
+    for line_match in re.finditer(r"[^\n]*(?:\n|$)", text):
+        line = line_match.group(0)
+        if not line:
+            continue
+        pos = 0
+        for m in _UNIT_END.finditer(line):
+            if m.start() < pos:
+                continue
+            end = m.end()
+            tail = _TRAILING_MARKERS.match(line, end)
+            if tail:
+                end = tail.end()
+            ws = re.match(r"[ \t]*\n?", line[end:]).group(0)  # type: ignore[union-attr]
+            units.append((line[pos:end], ws))
+            pos = end + len(ws)
+        rest = line[pos:]
+        body = rest.rstrip("\n").strip()
+        if body:
+            units.append((rest.rstrip("\n"), "\n" if rest.endswith("\n") else ""))
+        elif rest and units:
+            units[-1] = (units[-1][0], units[-1][1] + rest)
+    return units
+
+
+def passage_articles(p: Passage) -> set[str]:
+    """Article labels a passage *is* (its location/article fields and article headings in its text)."""
+    fields = " ".join(x for x in (p.article or "", p.location) if x)
+    labels = {_article_label(m) for m in _ARTICLE_LABEL.finditer(fields)}
+    labels |= {re.sub(r"\s+", "", m.group(1)) for m in _ARTICLE_HEADING.finditer(p.text)}
+    return labels
+
+
+def supports(p: Passage, ref: LawReference) -> bool:
+    """Whether one passage supports a law reference (see the module docstring)."""
+    law = _law_key(ref.law)
+    if _law_key(p.title) == law and ref.article in passage_articles(p):
+        return True
+    squashed = re.sub(r"」\([^()]{0,60}\)", "」", _squash(p.text))  # 「…법」(이하 "…법"이라 함) 제N조
+    needle = f"「{law}」{ref.article}"
+    start = squashed.find(needle)
+    while start >= 0:
+        after = squashed[start + len(needle): start + len(needle) + 2]
+        if not (after[:1].isdigit() or (re.match(r"의\d", after) and "의" not in ref.article)):
+            return True
+        start = squashed.find(needle, start + 1)
+    return False
+
+
+def validate_citations(text: str, passages: Sequence[Passage], policy: Policy = "remove") -> CitationReport:
+    """Remove markers to missing passages and remove (or flag) unsupported law references."""
+    by_n = {p.n: p for p in passages}
+    report = CitationReport(text="")
+    out: list[str] = []
+    for sentence, ws in split_units(unicodedata.normalize("NFC", text)):
+        checked = _check_laws(_check_markers(sentence, by_n, report), passages, by_n, report, policy)
+        if checked is not None:
+            out.append(checked + ws)
+    report.text = re.sub(r"[ \t]+\n", "\n", "".join(out)).strip()
+    report.cited = [n for n in parse_markers(report.text) if n in by_n]
+    return report
+
+
+def _check_markers(sentence: str, by_n: dict[int, Passage], report: CitationReport) -> str:
+    def fix(m: re.Match[str]) -> str:
+        ok = []
+        for part in m.group(1).split(","):
+            n = int(part)
+            if n in by_n:
+                ok.append(str(n))
+            else:
+                report.removed.append(CitationIssue("marker", f"[{n}]", f"출처 [{n}]이(가) 없습니다."))
+        return f"[{', '.join(ok)}]" if ok else ""
+
+    fixed = _MARKER.sub(fix, sentence)
+    return re.sub(r"\s+([.?!])", r"\1", fixed).rstrip() if fixed != sentence else sentence
+
+
+def _check_laws(sentence: str, passages: Sequence[Passage], by_n: dict[int, Passage],
+                report: CitationReport, policy: Policy) -> str | None:
+    cited = [by_n[n] for n in parse_markers(sentence) if n in by_n]
+    others = [p for p in passages if p not in cited]
+    for ref in parse_law_references(sentence):
+        backing = tuple(p.n for p in cited if supports(p, ref)) or tuple(p.n for p in others if supports(p, ref))
+        if backing:
+            report.kept.append(CitationIssue("law", ref.text, "출처에서 확인됨", backing))
+            continue
+        issue = CitationIssue("law", ref.text, "검색된 출처 어디에도 이 조문이 없습니다.")
+        if policy == "remove":
+            report.removed.append(issue)
+            return None
+        report.flagged.append(issue)
+        sentence = sentence.replace(ref.text, ref.text + FLAG_NOTE, 1)
+    return sentence
+
+
+def _article_label(m: re.Match[str]) -> str:
+    return f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else "")
+
+
+def _law_key(name: str) -> str:
+    return _squash(name).strip("「」")
+
+
+def _squash(text: str) -> str:
+    """NFC, no whitespace, one middle-dot form: how law names and articles are compared."""
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", "", text.replace("ㆍ", "·").replace("・", "·"))

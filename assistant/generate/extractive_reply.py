@@ -1,0 +1,348 @@
+"""Extractive 민원 답변서 drafts: the official structure filled from the complaint and the retrieved sources.
+
+No model: deterministic. The extractive generator hands ``draft_reply`` requests here (``draft_request``).
+
+Request contract (shared with ``prompts/draft_reply.md``): ``variables`` — ``complaint`` (already masked),
+``complaint_type`` (label), ``complaint_kind`` (법정민원 …), ``deadline`` (text), ``contact`` (fill-in field);
+``passages`` — retrieved sources, best first (law articles ahead of other documents).
+
+Structure (the common 민원 답변서 order): 인사 → 1. 민원 요지 → 2. 검토 결과 (가. 나. 다.) → 3. 관련 근거 →
+4. 추가 문의 안내 → 맺음말. The 민원 요지 quotes the citizen's own request sentences (masked) rather than
+paraphrasing them, and each 검토 결과 point quotes the most relevant sentence of one source, introduced by the
+law and article (or document) it comes from and followed by its [n] marker — so nothing is asserted that a
+source does not say. 관련 근거 lists only articles that are retrieved passages or are quoted inside one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.generate.base import GenerationRequest, Passage
+
+LETTERS = "가나다라마바사"
+MAX_POINTS = 3
+MAX_QUOTE_CHARS = 360
+
+GREETING = ("안녕하십니까? 평소 행정에 관심을 가져 주셔서 감사드리며, 귀하께서 제출하신 민원에 대하여 "
+            "검토한 결과를 다음과 같이 답변드립니다.")
+CLOSING = "귀하의 가정에 건강과 행복이 늘 함께하기를 바랍니다. 감사합니다."
+CAVEAT = ("다만, 위 내용은 제출하신 민원 내용만을 바탕으로 검토한 것이므로 구체적인 사실관계에 따라 "
+          "달라질 수 있음을 양해하여 주시기 바랍니다.")
+NO_SOURCE = ("제출하신 내용과 관련하여 확인할 수 있는 근거 자료를 찾지 못하였습니다. 담당 부서에서 "
+             "사실관계와 관계 법령을 확인한 후 다시 안내드리겠습니다.")
+_ASK_VERB = {
+    "질의민원": "관련 법령과 절차에 대한 설명을 요청하신 것으로 이해됩니다",
+    "건의민원": "관련 제도와 운영의 개선을 건의하신 것으로 이해됩니다",
+    "고충민원": "해당 처분 등으로 인한 불편의 해소와 시정을 요청하신 것으로 이해됩니다",
+    "법정민원": "관계 법령에 따른 처리를 신청하신 것으로 이해됩니다",
+    "기타민원": "이에 대한 안내와 조치를 요청하신 것으로 이해됩니다",
+}
+_ASK_CUES = re.compile(
+    r"[?？]|궁금|문의|여쭙|알려\s?주|알고\s?싶|가능한지|되는지|인지요|나요|까요|습니까|요청|바랍니다|주십시오|주세요|"
+    r"건의|제안|개선|시정|취소|검토해|신청|발급|해\s?주시")
+_SMALL_TALK = re.compile(r"^(?:안녕하|수고|감사|고생)|수고하십니다|감사합니다\.?$")
+_ARTICLE_HEAD = re.compile(r"^\s*(제\s*\d+\s*조(?:\s*의\s*\d+)?)\s*(?:\(([^)]{1,40})\))?\s*")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_SENTENCE_END = re.compile(r"(?<=[다요음함임됨])\.(?=\s|$)|(?<=[?？!])(?=\s|$)")
+_CASE_NO = re.compile(r"(?:법제처|[가-힣]{2,6})-\d{2}-\d{4}")
+
+
+@dataclass
+class _Candidate:
+    passage: Passage
+    text: str
+    paragraph: int | None  # 항 number when the sentence starts a 항
+    article: str = ""  # the article the sentence belongs to (a merged passage can hold several)
+    article_title: str = ""
+    score: float = 0.0
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a complaint or passage, line by line (statute lines are sentences of their own)."""
+    out: list[str] = []
+    for line in unicodedata.normalize("NFC", text).split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        start = 0
+        for m in _SENTENCE_END.finditer(line):
+            piece = line[start:m.end()].strip()
+            if piece:
+                out.append(piece)
+            start = m.end()
+        if line[start:].strip():
+            out.append(line[start:].strip())
+    return out
+
+
+# --------------------------------------------------------------------------------------- 민원 요지
+
+def is_small_talk(sentence: str) -> bool:
+    """Greetings and thanks ("안녕하세요", "수고 많으십니다"): not part of what is asked."""
+    return bool(_SMALL_TALK.search(sentence.strip()))
+
+
+def requestsentences(complaint: str, limit: int = 2) -> list[str]:
+    """The sentences that carry the citizen's request (question, request or proposal), small talk skipped."""
+    sents = [s for s in sentences(without_placeholders(complaint, keep=True))
+             if not _SMALL_TALK.search(s) and len(s) >= 6]
+    asks = [s for s in sents if _ASK_CUES.search(s)]
+    if not asks:
+        return sents[:limit] or [complaint.strip()[:200]]
+    context = sents[0]  # what happened, then what is asked
+    chosen = [context, asks[-1]] if context is not asks[-1] else [asks[-1]]
+    return chosen[:limit]
+
+
+def gist_paragraph(complaint: str, kind: str) -> str:
+    quote = " ".join(requestsentences(complaint)).rstrip(". ")
+    if len(quote) > 260:
+        quote = quote[:257].rstrip() + "…"
+    verb = _ASK_VERB.get(kind, _ASK_VERB["기타민원"])
+    return f"귀하의 민원은 \"{quote}\"라는 내용으로, {verb}."
+
+
+# --------------------------------------------------------------------------------------- 검토 결과
+
+_LAW_TITLE = re.compile(r"(?:법|법률|시행령|시행규칙|규칙|규정|조례|령)$")
+_ARTICLE_IN_LOCATION = re.compile(r"제\d+조")
+
+
+def is_law_text(title: str, source: str, article: str | None, location: str) -> bool:
+    """A statute passage: it has an article label (or its location lists articles of a law-named document)."""
+    if _CASE_NO.search(f"{source} {title}"):
+        return False
+    return bool(article) or (bool(_ARTICLE_IN_LOCATION.search(location)) and bool(_LAW_TITLE.search(title.strip())))
+
+
+def is_law_passage(p: Passage) -> bool:
+    return is_law_text(p.title, p.source, p.article, p.location)
+
+
+def article_of(p: Passage) -> tuple[str, str]:
+    """("제19조", "처리기간의 계산") from the passage's article label and its text's article heading."""
+    m = _ARTICLE_HEAD.match(p.text)
+    article = re.sub(r"\s+", "", (p.article or (m.group(1) if m else "")))
+    article = re.sub(r"제\d+항.*$", "", article)
+    title = m.group(2) if m and m.group(2) else ""
+    return article, title
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    """Sentences of every passage; in law passages each keeps the article (and 항) it belongs to."""
+    cands: list[_Candidate] = []
+    for p in passages:
+        law = is_law_passage(p)
+        article, article_title = article_of(p) if law else ("", "")
+        paragraph: int | None = None
+        for sent in sentences(p.text):
+            body = sent
+            head = _ARTICLE_HEAD.match(sent) if law else None
+            if head and head.group(2) is not None:  # "제11조(정보공개 여부의 결정) …" starts a new article
+                article, article_title, paragraph = re.sub(r"\s+", "", head.group(1)), head.group(2), None
+                body = sent[head.end():].strip()
+            if body and body[0] in _CIRCLED:
+                paragraph = _CIRCLED.index(body[0]) + 1
+                body = body[1:].strip()
+            if len(body) >= 12 and not body.startswith(("- 안건번호", "- 출처", "※")):
+                cands.append(_Candidate(p, body, paragraph, article, article_title))
+    return cands
+
+
+_ASKS_DURATION = re.compile(r"며칠|몇\s?일|언제까지|기간|기한|얼마나\s?걸")
+_ASKS_AMOUNT = re.compile(r"얼마|금액|비용|수수료|요금")
+_DURATION = re.compile(r"\d+\s?(?:일|개월|시간|주)|이내|지체\s?없이|즉시")
+_AMOUNT = re.compile(r"\d[\d,]*\s?(?:원|만원|억원)")
+
+
+def _terms(texts: list[str]) -> list[list[str]]:
+    from assistant.index.morph import content_terms_batch
+
+    return content_terms_batch(texts) if texts else []
+
+
+def rank_candidates(complaint: str, cands: list[_Candidate]) -> None:
+    """Score each sentence against the complaint: IDF-weighted shared content morphemes, shared morpheme pairs
+    ("공개 여부 … 결정"), the kind of answer asked for (며칠 → a period, 얼마 → an amount), and source rank."""
+    term_lists = _terms([complaint] + [c.text for c in cands])
+    query, lists = set(term_lists[0]), term_lists[1:]
+    query_pairs = set(zip(term_lists[0], term_lists[0][1:], strict=False))
+    n = len(lists) + 1
+    df: dict[str, int] = {}
+    for terms in lists:
+        for t in set(terms):
+            df[t] = df.get(t, 0) + 1
+    wants_duration, wants_amount = bool(_ASKS_DURATION.search(complaint)), bool(_ASKS_AMOUNT.search(complaint))
+    for c, terms in zip(cands, lists, strict=True):
+        s = set(terms)
+        overlap = sum(math.log(n / df[t]) + 0.5 for t in query & s)
+        overlap += 0.7 * len(query_pairs & set(zip(terms, terms[1:], strict=False)))
+        intent = 1.0 + 0.5 * (wants_duration and bool(_DURATION.search(c.text))) \
+            + 0.5 * (wants_amount and bool(_AMOUNT.search(c.text)))
+        c.score = (overlap / math.sqrt(len(s) + 4) * intent + 0.3 / c.passage.n) * _form_weight(c)
+
+
+def _form_weight(c: _Candidate) -> float:
+    """Whole sentences quote better than list items (1. …, 가. …); a 해석례's 회답 is its conclusion."""
+    weight = 1.0
+    if re.match(r"^(?:\d{1,2}|[가-하])\.\s", c.text):
+        weight *= 0.6
+    if not is_law_passage(c.passage) and not re.search(r"(?:다|요|까)[.?]?$", c.text):
+        weight *= 0.5
+    if "회답" in c.passage.location:
+        weight *= 1.5
+    if len(c.text) > 250:  # a paragraph-long sentence is a poor quotation
+        weight *= 0.5
+    return weight
+
+
+def without_placeholders(text: str, keep: bool = False) -> str:
+    """The complaint without the lines that only list personal data; ``keep=False`` also blanks the
+    [성명]-style placeholders (for matching: they are not words of the request)."""
+    from assistant.tasks.pii import PLACEHOLDERS
+
+    lines = []
+    for line in text.split("\n"):
+        stripped = line
+        for ph in PLACEHOLDERS.values():
+            stripped = stripped.replace(ph, " ")
+        if re.sub(r"[\s,:：/()\-]|성명|이름|연락처|주소|이메일|전화|휴대폰|주민등록번호|계좌", "", stripped):
+            lines.append(line if keep else stripped)
+    return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    text = text.rstrip()
+    if len(text) > MAX_QUOTE_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUOTE_CHARS)
+        text = text[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,") + " …"
+    return text.rstrip(".")
+
+
+def _intro(c: _Candidate) -> str:
+    p = c.passage
+    if is_law_passage(p):
+        para = f"제{c.paragraph}항" if c.paragraph else ""
+        return f"「{p.title}」 {c.article}{para}에서는"
+    case = _CASE_NO.search(p.source) or _CASE_NO.search(p.title)
+    if case:
+        return f"법제처 법령해석례({case.group()})에서는"
+    where = f"({p.location})" if p.location else ""
+    return f"『{p.title}』{where}에서는"
+
+
+_LEAD = re.compile(r"^\s*(?:제\s*\d+\s*조(?:의\s*\d+)?\s*(?:\([^)]*\))?)?\s*[①-⑳]?\s*")
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Whether two sentences say the same thing (one contains the other once article labels are dropped)."""
+    a, b = (" ".join(_LEAD.sub("", x).split()) for x in (a, b))
+    return bool(a and b) and (a in b or b in a)
+
+
+def _article_number(article: str) -> tuple[int, int]:
+    m = re.match(r"제(\d+)조(?:의(\d+))?", article or "")
+    return (int(m.group(1)), int(m.group(2) or 0)) if m else (10**6, 0)
+
+
+def _quote_particle(quote: str) -> str:
+    """"…한다"고 / "…신청"이라고 / "…기관"이라고: the quotative particle that fits the quote's last syllable."""
+    last = quote.rstrip()[-1:] if quote.strip() else ""
+    if last == "다" and not quote.rstrip().endswith("니다"):
+        return "고"
+    if "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28:
+        return "이라고"
+    return "라고"
+
+
+def _verb(c: _Candidate) -> str:
+    if is_law_passage(c.passage):
+        return "규정하고 있습니다"
+    if _CASE_NO.search(c.passage.source) or _CASE_NO.search(c.passage.title):
+        return "해석한 바 있습니다"
+    return "안내하고 있습니다"
+
+
+def review_points(complaint: str, passages: Sequence[Passage]) -> list[tuple[str, _Candidate]]:
+    """Up to MAX_POINTS points, one per source, best sentence first; each returns (text, quoted sentence)."""
+    cands = _candidates(passages)
+    if not cands:
+        return []
+    rank_candidates(without_placeholders(complaint), cands)
+    chosen: list[_Candidate] = []
+    per_doc: dict[str, int] = {}
+    order = {id(c): i for i, c in enumerate(cands)}
+    for c in sorted(cands, key=lambda c: -c.score):
+        if len(chosen) >= MAX_POINTS:
+            break
+        limit = 2 if is_law_passage(c.passage) else 1  # two articles of one law, one point per other document
+        if per_doc.get(c.passage.doc_id, 0) >= limit or any(_same_text(c.text, o.text) for o in chosen):
+            continue  # a 해석례 often quotes the very article already chosen
+        if chosen and c.score < 0.4 * chosen[0].score:
+            break
+        chosen.append(c)
+        per_doc[c.passage.doc_id] = per_doc.get(c.passage.doc_id, 0) + 1
+    chosen.sort(key=lambda c: (not is_law_passage(c.passage), c.passage.title if is_law_passage(c.passage) else "",
+                               _article_number(c.article), c.passage.n, order[id(c)]))
+    points = []
+    for c in chosen:
+        quote = _quote(c.text)
+        points.append((f"{_intro(c)} \"{quote}\"{_quote_particle(quote)} {_verb(c)}. [{c.passage.n}]", c))
+    return points
+
+
+# --------------------------------------------------------------------------------------- 관련 근거
+
+def basis_lines(points: Sequence[tuple[str, _Candidate]]) -> list[str]:
+    """「법령명」 제N조(제목) for every law article quoted, then the articles quoted inside the points."""
+    from assistant.generate.citations import parse_law_references
+
+    lines: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for text, c in points:
+        p = c.passage
+        if is_law_passage(p):
+            key = (p.title, c.article)
+            if c.article and key not in seen:
+                seen.add(key)
+                lines.append(f"- 「{p.title}」 {c.article}" + (f"({c.article_title})" if c.article_title else ""))
+        for ref in parse_law_references(text):
+            key = (ref.law, ref.article)
+            if key not in seen:
+                seen.add(key)
+                lines.append(f"- 「{ref.law}」 {ref.article}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------- the draft
+
+def compose_reply(complaint: str, kind: str, passages: Sequence[Passage], contact: str) -> str:
+    points = review_points(complaint, passages)
+    body = [GREETING, "", "1. 민원 요지", f"  {gist_paragraph(complaint, kind)}", "", "2. 검토 결과"]
+    texts = [t for t, _ in points] or [NO_SOURCE]
+    if points:
+        texts.append(CAVEAT)
+    body += [f"  {LETTERS[i]}. {t}" for i, t in enumerate(texts)]
+    basis = basis_lines(points) or ["- 검색된 근거 법령 없음(담당자 확인 필요)"]
+    body += ["", "3. 관련 근거", *[f"  {b}" for b in basis]]
+    body += ["", "4. 추가 문의 안내",
+             f"  답변 내용에 대하여 추가로 궁금하신 사항이 있으시면 {contact}에게 연락 주시면 "
+             "성심껏 안내해 드리겠습니다.",
+             "", CLOSING]
+    return "\n".join(body)
+
+
+def draft_request(request: GenerationRequest) -> Iterator[str]:
+    """Entry point for the extractive generator: yields the draft paragraph by paragraph."""
+    if request.task != "draft_reply":
+        raise ValueError(f"extractive_reply cannot handle task {request.task!r}")
+    v = request.variables
+    text = compose_reply(v.get("complaint", ""), v.get("complaint_kind", "기타민원"), request.passages,
+                         v.get("contact", "○○과 ○○○ 주무관(☎ 000-0000)"))
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        yield line + ("\n" if i < len(lines) - 1 else "")

@@ -1,0 +1,173 @@
+"""The ``summarize`` and ``draft-reply`` subcommands (kept here so ``assistant/cli.py`` only wires them in)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+
+
+def add_task_commands(sub: Any) -> None:
+    sm = sub.add_parser("summarize", help="문서를 개조식으로 요약 (파일 하나, 여러 파일 또는 폴더 일괄)")
+    sm.add_argument("paths", nargs="+", help="파일·폴더 (--index와 함께 쓰면 색인의 문서 ID 또는 원본 경로도 가능)")
+    sm.add_argument("--index", help="색인 이름: 디스크에 없는 대상을 이 색인에 저장된 문서로 요약")
+    sm.add_argument("--out", type=Path, help="출력 폴더 (일괄 요약 기본: ASSISTANT_SUMMARY_OUT_DIR)")
+    sm.add_argument("--length", help="분량: one-page | five-lines | 'N lines' (기본: ASSISTANT_SUMMARY_LENGTH)")
+    sm.add_argument("--format", dest="formats", help="출력 형식, 쉼표로 구분: md,docx,hwpx (기본: md)")
+    sm.add_argument("--json", action="store_true", help="JSON으로 출력")
+    sm.add_argument("--quiet", action="store_true", help="진행 표시줄 없이 결과만 출력")
+    sm.set_defaults(func=cmd_summarize)
+
+    dr = sub.add_parser("draft-reply", help="민원 답변서 초안 작성 (개인정보 가림, 민원 유형·처리기한, 근거 법령)")
+    src = dr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="민원 내용")
+    src.add_argument("--file", type=Path, help="민원 내용이 담긴 파일 (TXT, HWP, HWPX, DOCX, PDF)")
+    dr.add_argument("--index", help="근거를 찾을 색인 이름 (기본: default)")
+    dr.add_argument("--received", help="접수일시 YYYY-MM-DD 또는 YYYY-MM-DDTHH:MM (기본: 지금)")
+    dr.add_argument("--json", action="store_true", help="JSON으로 출력")
+    dr.add_argument("--out", type=Path, help="답변서 파일로 저장 (확장자 .md/.docx/.hwpx 또는 --format)")
+    dr.add_argument("--format", dest="formats", help="저장 형식, 쉼표로 구분: md,docx,hwpx")
+    dr.set_defaults(func=cmd_draft_reply)
+
+
+# --------------------------------------------------------------------------------------- summarize
+
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    targets = [Path(p) for p in args.paths]
+    try:
+        if args.index and not any(t.exists() for t in targets):
+            return _summarize_indexed(args, settings)
+        if len(targets) == 1 and targets[0].is_file():
+            return _summarize_one(args, settings, targets[0])
+        return _summarize_batch(args, settings, targets)
+    except KeyboardInterrupt:
+        print("\n중단되었습니다. 끝난 파일은 저장되어 있으며, 같은 명령을 다시 실행하면 이어서 요약합니다.",
+              file=sys.stderr)
+        return 130
+
+
+def _formats(args: argparse.Namespace, settings: Settings) -> list[str]:
+    from assistant.output import parse_formats
+
+    return parse_formats(args.formats or settings.summary_formats)
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        return
+    print(f"{summary.title}\n")
+    print(summary.text)
+    for w in summary.warnings:
+        print(f"경고: {w}", file=sys.stderr)
+
+
+def _summarize_one(args: argparse.Namespace, settings: Settings, path: Path) -> int:
+    from assistant.output import write_outputs
+    from assistant.tasks.summarize import summarize_document
+    from assistant.tasks.summarize_batch import output_names, summary_output_document
+
+    summary = summarize_document(path, settings=settings, length=args.length)
+    _print_summary(summary, args.json)
+    if args.out:
+        written = write_outputs(summary_output_document(summary), args.out / output_names([path])[path],
+                                _formats(args, settings))
+        print("저장: " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0
+
+
+def _summarize_indexed(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import write_outputs
+    from assistant.tasks.summarize import summarize_indexed
+    from assistant.tasks.summarize_batch import summary_output_document
+
+    summaries = [summarize_indexed(t, settings=settings, index_name=args.index, length=args.length)
+                 for t in args.paths]
+    if args.json:
+        data: Any = [s.to_json() for s in summaries]
+        print(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
+    else:
+        for s in summaries:
+            _print_summary(s, False)
+            print()
+    if args.out:
+        for s in summaries:
+            write_outputs(summary_output_document(s), args.out / (s.doc_id or "summary"), _formats(args, settings))
+    return 0
+
+
+def _summarize_batch(args: argparse.Namespace, settings: Settings, targets: list[Path]) -> int:
+    from tqdm import tqdm
+
+    from assistant.tasks.summarize_batch import summarize_batch
+
+    missing = [t for t in targets if not t.exists()]
+    if missing:
+        raise AssistantError(f"파일이나 폴더가 없습니다: {', '.join(map(str, missing))}")
+    out = args.out or settings.summary_out_dir
+    bar = tqdm(total=0, unit="파일", file=sys.stderr, disable=args.quiet or None, dynamic_ncols=True)
+
+    def on_progress(item: Any) -> None:
+        bar.update(1)
+        if item.status == "failed":
+            bar.write(f"실패: {item.file} — {item.error}", file=sys.stderr)
+
+    def set_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        report = summarize_batch(targets, out, settings=settings, formats=_formats(args, settings),
+                                 length=args.length, on_progress=on_progress, total_hint=set_total)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps({"out_dir": str(report.out_dir), "index_csv": str(report.index_csv),
+                          "items": [{**i.csv_row(), "outputs": i.outputs} for i in report.items]},
+                         ensure_ascii=False, indent=2))
+    print(f"요약 '{report.out_dir}': 성공 {report.count('ok')}개, 실패 {report.count('failed')}개, "
+          f"이전 실행에서 완료 {report.count('skipped')}개, 지원하지 않는 형식 {report.count('unsupported')}개, "
+          f"{report.seconds:.1f}초 — 목록: {report.index_csv}", file=sys.stderr if args.json else sys.stdout)
+    return 0 if report.ok else 1
+
+
+# --------------------------------------------------------------------------------------- draft-reply
+
+def _draft_targets(out: Path, formats: str | None) -> list[tuple[str, Path]]:
+    from assistant.output import FORMATS, parse_formats
+
+    suffix = out.suffix.lower().lstrip(".")
+    if not formats and suffix in FORMATS:
+        return [(suffix, out)]
+    fmts = parse_formats(formats or "md")
+    base = out.with_suffix("") if suffix in FORMATS else out
+    return [(f, base.with_name(base.name + f".{f}")) for f in fmts]
+
+
+def cmd_draft_reply(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import writer_for
+    from assistant.tasks.draft_reply import draft_output_document, draft_reply, read_complaint_file
+
+    text = args.text if args.text is not None else read_complaint_file(args.file, settings)
+    draft = draft_reply(text, settings=settings, received=args.received, index_name=args.index)
+    if args.json:
+        print(json.dumps(draft.to_json(), ensure_ascii=False, indent=2))
+    else:
+        dl = draft.deadline
+        due = dl["due_at"].replace("T", " ") if dl.get("due_at") else dl["due"]
+        print(f"민원 유형: {draft.complaint_type_label}\n처리기한: {due} ({dl['period_article']})")
+        if draft.masked:
+            kinds = sorted({m["kind"] for m in draft.masked})
+            print(f"가린 개인정보: {len(draft.masked)}건 ({', '.join(kinds)})")
+        print("\n" + draft.reply)
+    if args.out:
+        doc = draft_output_document(draft)
+        for fmt, path in _draft_targets(args.out, args.formats):
+            writer_for(fmt)(doc, path)
+            print(f"저장: {path}", file=sys.stderr)
+    return 0
