@@ -134,6 +134,14 @@ _NAME = re.compile(
     r"(?<![가-힣])(?P<lab>" + _NAME_LABELS + r")(?:\s?\([^()\n]{1,10}\))?(?:\s*(?:성명|이름))?"
     r"(?P<sep>\s*[:：]\s*|\s*(?:은|는)\s+|\s+)(?P<v>[가-힣]{2,4})(?=" + _PARTICLE + r"?(?:[^가-힣]|$))"
 )
+# Names a writer gives without a label: a self-introduction ("저는 김민수입니다", "제가 박영희인데요",
+# "저는 김민수(010-…)") or a sign-off ("최준호 드림/올림/배상"). Only 3-syllable (or compound-surname
+# 4-syllable) candidates with a common surname count, which keeps "저는 주부입니다" and "감사 드림" out.
+_SELF_NAME = re.compile(
+    r"(?:저는|제가|본인은|나는)\s*(?P<v>[가-힣]{3,4}?)"
+    r"(?=\s*(?:입니다|이고|이며|인데|이라고|라고|이에요|예요|이구요|이고요|\())"
+)
+_SIGNOFF_NAME = re.compile(r"(?<![가-힣])(?P<v>[가-힣]{3,4})\s*(?:드림|올림|배상)(?![가-힣])")
 _SURNAMES = set(
     "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변"
     "염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부빈라"
@@ -148,7 +156,9 @@ _NOT_NAMES = tuple(
     "남편 아내 부모 자녀 사망 사실 도움 도로 국민 국가 은행 인감 김치 표시 기재 기간 위임 임의 공동 모든 각각 "
     "정말 진짜 매우 항상 조금 오랫 전혀 전에 최대 한참 한동안 구체 강제 사전 사후 방금 우선 주로 주변 허위 공식 "
     "공무원 공사 공단 민간 남은 지속 지역 차례 추가 추후 나중 소송 고소 고발 반복 무단 불법 부당 석명 성실 신속 "
-    "안전 원래 원본 경우 표기 기준 방법 공란 오기 미상 한글 한자 영문"
+    "안전 원래 원본 경우 표기 기준 방법 공란 오기 미상 한글 한자 영문 "
+    "임차 임대 주부 시민 구민 도민 농민 어민 상인 세입 장애 노인 유족 사업 원고 피고 환자 부부 고객 회원 "
+    "조합 강사 교사 간호 주택 소상 공인 하청 사장 직원 학부 전업 연금 수급 기초 차상 한부 담당 관리 소장"
     .split()
 )
 
@@ -249,6 +259,12 @@ def _candidates(text: str, keep: frozenset[str]) -> list[_Cand]:
             continue  # "민원인은 …" starts a sentence, "이름은 홍길동" gives a name
         if name and (sep or len(name) >= 3):  # a space alone is weaker evidence: 3+ syllables only
             out.append((m.start("v"), m.start("v") + len(name), "name", True))
+    for rx in (_SELF_NAME, _SIGNOFF_NAME):
+        for m in rx.finditer(text):
+            v = m.group("v")
+            compound = v.startswith(_COMPOUND_SURNAMES)
+            if len(v) == (4 if compound else 3) and (compound or v[0] in _SURNAMES) and not v.startswith(_NOT_NAMES):
+                out.append((m.start("v"), m.end("v"), "name", False))
     return out
 
 

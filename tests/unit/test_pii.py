@@ -174,6 +174,25 @@ def test_keep_numbers_leaves_the_offices_own_number():
     assert mask_pii(text, keep_numbers=["044-205-1234"]).text == "담당 부서 044-205-1234, 민원인 [전화번호]"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("저는 김민수(010-2345-6789)입니다.", "저는 [성명]([전화번호])입니다."),
+    ("안녕하세요, 저는 박영희입니다. 문의드립니다.", "안녕하세요, 저는 [성명]입니다. 문의드립니다."),
+    ("제가 이준호인데요 지난번 민원 건입니다.", "제가 [성명]인데요 지난번 민원 건입니다."),
+    ("빠른 답변 부탁드립니다.\n최준호 드림", "빠른 답변 부탁드립니다.\n[성명] 드림"),
+    ("남궁민수 올림", "[성명] 올림"),
+])
+def test_self_introduced_and_signed_names_are_masked(text, expected):
+    assert mask_pii(text).text == expected
+
+
+@pytest.mark.parametrize("text", [
+    "저는 주부입니다.", "저는 임차인입니다.", "저는 공무원입니다.", "저는 민원인입니다.", "저는 자영업자인데요",
+    "감사 드림", "주민센터 드림", "저는 서울에 삽니다.", "저는 시민으로서 건의합니다.",
+])
+def test_self_descriptions_that_are_not_names_stay(text):
+    assert mask_pii(text).found == []
+
+
 def test_unlabelled_free_standing_names_are_not_masked():
     assert mask_pii("홍길동 씨가 어제 다녀갔습니다.").found == []
 
