@@ -50,5 +50,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_search.py
 
+# full evaluation (all gold sets, test split, every configuration in eval/configs) → eval/reports/latest/report.md
+eval: $(STAMP) system-deps
+	$(ASSISTANT) eval --out eval/reports/latest
+
 clean:
 	rm -rf $(VENV) .pytest_cache

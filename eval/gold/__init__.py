@@ -1,0 +1,1 @@
+"""Gold sets (JSONL) and the modules that author them; schema in eval/README.md."""
