@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     prompts_dir: str = Field("", description="Folder of prompt templates (<name>.md); empty = the bundled prompts/ folder.")
     ask_top_k: int = Field(5, description="Passages retrieved and numbered as sources for one answer.")
     ask_max_question_chars: int = Field(2000, description="Longest question accepted by ask, in characters.")
-    abstain_min_coverage: float = Field(0.75, description="Answer only when one of the top 3 passages contains at least this share of the question's content morphemes; otherwise say the documents do not answer it and show the closest passages.")
+    abstain_min_coverage: float = Field(0.65, description="Answer only when one of the top 3 passages contains at least this IDF-weighted share of the question's content morphemes (core question only, typos tolerated); otherwise say the documents do not answer it and show the closest passages.")
     citation_policy: Literal["remove", "flag"] = Field("remove", description="What happens to a law citation no retrieved source supports: remove the sentence, or flag it as unconfirmed.")
 
     # web app (assistant serve)

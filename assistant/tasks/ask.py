@@ -16,6 +16,7 @@ Steps (parts are injected; nothing here opens an index or a model):
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import unicodedata
@@ -27,8 +28,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.generate.base import GenerationRequest, Generator, Passage
 from assistant.generate.citations import CitationReport, validate_citations
-from assistant.generate.extractive import ABSTAIN_TEXT, question_terms
-from assistant.index.morph import content_terms_batch
+from assistant.generate.extractive import ABSTAIN_TEXT, STOP_TERMS, question_terms
+from assistant.index.morph import content_terms_batch, kiwi
 from assistant.retrieve.filters import SearchFilter
 from assistant.tasks.pii import mask_pii
 from assistant.types import Hit
@@ -40,6 +41,21 @@ EVIDENCE_DEPTH = 3
 #: how many of the closest passages an abstention shows for reference
 REFERENCE_COUNT = 3
 _SENTENCE_END = re.compile(r"[.?!]\s|다\.\s*|\n")
+#: questions longer than this are reduced to their core question (:func:`core_question`) for the gate
+CORE_MAX_CHARS = 80
+_PAREN = re.compile(r"\([^()]*(?:\([^()]*\)[^()]*)*\)")
+_PARAGRAPH = re.compile(r"\n\s*\n|있는바\s*,|\?\s+")
+#: content tags that name the topic (nouns, roots, foreign words, hanja); the rest (verbs, adverbs,
+#: numbers, pronouns) are light: "나오다", "얼마나", "1" say little about whether a passage fits
+_TOPIC_TAGS = ("NNG", "NNP", "XR", "SL", "SH")
+_CONTENT_TAGS = ("NNG", "NNP", "NR", "NP", "VV", "VA", "XR", "SL", "SH", "SN", "MAG")
+#: weight of a light (non-topic) term, and of a topic term the index has never seen, relative to IDF
+LIGHT_WEIGHT = 0.2
+OOV_FACTOR = 1.0
+#: power applied to IDF (below 1 damps it); 1.0 was best on the dev split
+IDF_POWER = 1.0
+#: jamo-bigram Dice above which a question term not found exactly counts as a typo of a passage term
+TYPO_MIN_SIMILARITY = 0.7
 
 
 class QuestionError(AssistantError):
@@ -103,7 +119,7 @@ class AskService:
         hits = self.retriever.search(standalone, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
         passages, term_sets = self._passages(hits)
         t2 = time.perf_counter()
-        coverage = evidence_coverage(question_terms(standalone, self.settings.threads), term_sets[:EVIDENCE_DEPTH])
+        coverage = self._coverage(standalone, term_sets[:EVIDENCE_DEPTH])  # see weighted_coverage
         abstain = not passages or coverage < self.settings.abstain_min_coverage
         log.info("ask question=%r standalone=%r hits=%d coverage=%.2f abstain=%s",
                  masked, standalone, len(hits), coverage, abstain)
@@ -135,6 +151,10 @@ class AskService:
                                     "generate": (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3})
         yield {"type": "done", "answer": text, "citations": [p.citation_json() for p in cited],
                "abstained": declined, "_answer": answer}
+
+    def _coverage(self, question: str, term_sets: Sequence[set[str]]) -> float:
+        df, n_docs = index_df(self.retriever)
+        return weighted_coverage(gate_terms(question, df, n_docs, self.settings.threads), term_sets)
 
     def _masked_question(self, question: str) -> str:
         return mask_pii(check_question(question, self.settings.ask_max_question_chars)).text
@@ -192,6 +212,155 @@ def evidence_coverage(q_terms: Sequence[str], passage_terms: Sequence[set[str]])
     weights = {t: 1.5 if len(t) >= 2 else 1.0 for t in q}
     total = sum(weights.values())
     return max(sum(w for t, w in weights.items() if t in seen) / total for seen in passage_terms)
+
+
+KEY_MISSING_FACTOR = 1.0  # 1.0 = key-term check off: on the dev split every factor below 1 only added false declines
+
+
+@dataclass(frozen=True)
+class GateTerm:
+    """One question term as the abstention gate weighs it."""
+
+    form: str
+    weight: float
+    topic: bool          # a noun-like term (names the topic) rather than a verb, adverb or number
+    known: bool = True   # the index has the term (so it can serve as the key term)
+
+
+def core_question(question: str, max_chars: int | None = None) -> str:
+    """The part of a long question that asks something.
+
+    법제처 질의요지 run to 1,000+ characters of quoted statute ("…라고 규정하고 있는바,") before the actual
+    question, usually the last paragraph ending in "…지?". Every quoted term the passages lack would count
+    against coverage, so the gate reads only that last part: parentheticals (각주, 이하 "…"이라 함) dropped,
+    the last paragraph kept, and at most ``max_chars`` characters from its end.
+    """
+    max_chars = max_chars or CORE_MAX_CHARS
+    q = " ".join(question.split(" "))
+    if len(q) <= max_chars:
+        return q
+    q = _PAREN.sub(" ", q)
+    parts = [p.strip() for p in _PARAGRAPH.split(q) if len(p.strip()) >= 10]
+    core = parts[-1] if parts else q.strip()
+    if len(core) > max_chars:
+        core = core[-max_chars:]
+        core = core.split(" ", 1)[1] if " " in core else core
+    return core.strip()
+
+
+def gate_terms(question: str, df: dict[str, int] | None, n_docs: int, threads: int = 2) -> list[GateTerm]:
+    """The question's content morphemes with weights: IDF over the index for topic terms, so a rare term
+    (청년내일채움, 층간소음) decides and a common one (법, 지원, 신청) hardly matters; verbs, adverbs and
+    numbers weigh :data:`LIGHT_WEIGHT`; a topic term the index has never seen weighs :data:`OOV_FACTOR` of a
+    once-seen term (it may be a typo or colloquial word, or the very thing the corpus lacks).
+    Without index statistics (``df`` None) every topic term weighs 1.
+    """
+    top_idf = _idf(1, n_docs) ** IDF_POWER if df is not None else 1.0
+    out: dict[str, GateTerm] = {}
+    for tok in kiwi(threads).tokenize(unicodedata.normalize("NFC", core_question(question))):
+        tag = tok.tag
+        if not tag.startswith(_CONTENT_TAGS):
+            continue
+        form = tok.form.lower() if tag == "SL" else tok.form
+        if tag.startswith(("VV", "VA")):
+            form += "다"
+        if form in STOP_TERMS or form in out:
+            continue
+        topic = tag.startswith(_TOPIC_TAGS) and len(form) >= 2   # one syllable (애, 집, 안) is ambiguous
+        n = df.get(form, 0) if df is not None else 1
+        if not topic:
+            weight = LIGHT_WEIGHT * top_idf
+        elif df is None:
+            weight = 1.0
+        else:
+            weight = (_idf(n, n_docs) if n else OOV_FACTOR * top_idf) ** IDF_POWER
+        out[form] = GateTerm(form, weight, topic, known=n > 0)
+    return list(out.values())
+
+
+def _idf(df: int, n_docs: int) -> float:
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def weighted_coverage(terms: Sequence[GateTerm], passage_terms: Sequence[set[str]]) -> float:
+    """The abstention signal: the best single passage's IDF-weighted share of the question's terms.
+
+    A term not found exactly counts by its similarity to the closest passage term when that is a likely
+    typo (:func:`typo_similarity` ≥ :data:`TYPO_MIN_SIMILARITY`: 기쥰/기준). The key term — the rarest
+    topic term of two or more syllables that the index knows — must be in the passage; without it the passage's share is multiplied by
+    :data:`KEY_MISSING_FACTOR`: "여권 재발급 수수료" is not answered by a clause on some other 수수료.
+    """
+    if not terms or not passage_terms:
+        return 0.0
+    total = sum(t.weight for t in terms)
+    key = _key_term(terms)
+    best = 0.0
+    for seen in passage_terms:
+        got, key_found = 0.0, key is None
+        for t in terms:
+            match = 1.0 if t.form in seen else _typo_match(t.form, seen)
+            got += t.weight * match
+            if t is key and match > 0:
+                key_found = True
+        share = got / total if total else 0.0
+        best = max(best, share if key_found else share * KEY_MISSING_FACTOR)
+    return best
+
+
+def _key_term(terms: Sequence[GateTerm]) -> GateTerm | None:
+    known = [t for t in terms if t.topic and t.known and len(t.form) >= 2]
+    return max(known, key=lambda t: t.weight) if known else None
+
+
+def _typo_match(term: str, seen: set[str]) -> float:
+    if len(term) < 2:
+        return 0.0
+    best = 0.0
+    for other in seen:
+        if len(other) >= 2 and abs(len(other) - len(term)) <= 1:
+            best = max(best, typo_similarity(term, other))
+    return best if best >= TYPO_MIN_SIMILARITY else 0.0
+
+
+def typo_similarity(a: str, b: str) -> float:
+    """Dice coefficient of the two words' jamo bigrams: 기쥰/기준 differ by one vowel and score high,
+    which syllable bigrams cannot see (two-syllable words share no syllable bigram after one typo)."""
+    ja, jb = _bigrams(_jamo(a)), _bigrams(_jamo(b))
+    return 2 * len(ja & jb) / (len(ja) + len(jb)) if ja and jb else 0.0
+
+
+def _jamo(text: str) -> str:
+    out = []
+    for ch in text:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            out += [chr(0x1100 + code // 588), chr(0x1161 + (code % 588) // 28)]
+            if code % 28:
+                out.append(chr(0x11A7 + code % 28))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def index_df(retriever: object) -> tuple[dict[str, int] | None, int]:
+    """Document frequency of every indexed morpheme (from the BM25 matrix) and the number of chunks,
+    cached on the snapshot; (None, 0) for a backend without one."""
+    snapshot = getattr(retriever, "snapshot", None)
+    bm25 = getattr(snapshot, "bm25", None)
+    if snapshot is None or bm25 is None:
+        return None, 0
+    cached = getattr(snapshot, "_gate_df", None)
+    if cached is None:
+        indptr = bm25.scores["indptr"]
+        last = len(indptr) - 1
+        df = {t: int(indptr[i + 1] - indptr[i]) if i < last else 0 for t, i in snapshot.vocab.items()}
+        cached = (df, int(bm25.scores["num_docs"]))
+        snapshot._gate_df = cached
+    return cached
 
 
 def _passage(n: int, hit: Hit, db: Any) -> tuple[Passage, set[str] | None]:
