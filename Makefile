@@ -6,11 +6,12 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 ASSISTANT := $(VENV)/bin/assistant
 SAMPLE_INDEX ?= default
-DEBIAN_PACKAGES := fonts-nanum
+# fonts-nanum: Korean PDF fixtures and the web app's font; chromium: the browser tests (Playwright drives it)
+DEBIAN_PACKAGES := fonts-nanum chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install system-deps lint bench eval sample-index clean
+.PHONY: run test install system-deps lint bench bench-web eval sample-index clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,8 +38,13 @@ sample-index: $(STAMP)
 	  $(ASSISTANT) ingest samples --index $(SAMPLE_INDEX); \
 	fi
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: sample-index
 	$(ASSISTANT) search "민원 처리기간은 어떻게 계산하나요?" --index $(SAMPLE_INDEX) -k 3
+	@# the web app on the sample index; on first start it creates 'admin' and prints its password once
+	ASSISTANT_INDEX_NAME=$(SAMPLE_INDEX) $(ASSISTANT) serve --host $(HOST) --port $(PORT) --init-admin
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q
@@ -49,6 +55,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_search.py
+
+# 20 users asking the web app over loopback for 60 s (needs the sample index that `make run` builds)
+bench-web: sample-index
+	$(PY) bench/bench_web.py --index $(SAMPLE_INDEX)
 
 # full evaluation (all gold sets, test split, every configuration in eval/configs) → eval/reports/latest/report.md
 eval: $(STAMP) system-deps

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant.tasks.cli_commands import add_task_commands  # summarize, draft-reply
 
     add_task_commands(sub)
+    from assistant.web.cli_commands import add_web_commands  # serve, user
+
+    add_web_commands(sub)
     from eval.cli import add_eval_command  # eval (gold sets, metrics, reports: eval/)
 
     add_eval_command(sub)

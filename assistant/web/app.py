@@ -1,0 +1,154 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` receives everything through its arguments (settings, and optionally a prepared
+:class:`Core` with an embedder/generator) — no module-level state — so tests build as many apps as they
+like and an agency can run several stateless app servers against one database.
+
+On creation the database schema is upgraded (Alembic) and the secret key is read or created; on start
+the job worker re-queues unfinished jobs and a warm-up thread loads the embedder, Kiwi and the default
+index, after which ``/healthz`` reports ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.web.auth import load_secret_key
+from assistant.web.db import database_url, make_engine, prepare_data_dir, session_factory, upgrade
+from assistant.web.deps import AppState, LoginRequired
+from assistant.web.jobs import Worker
+from assistant.web.ratelimit import RateLimiter
+from assistant.web.services import Core
+
+log = logging.getLogger("assistant.web")
+HERE = Path(__file__).resolve().parent
+API_DESCRIPTION = ("폐쇄망용 공문서 검색·질의응답·요약·민원 답변 초안 API. "
+                   "모든 요청에 사용자의 열람 권한이 적용됩니다. "
+                   "프로그램에서 쓸 때는 '내 계정' 화면에서 발급한 토큰을 "
+                   "`Authorization: Bearer …`로 보내세요.")
+API_PREFIXES = ("/api/", "/healthz", "/openapi.json")
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+
+
+def create_app(settings: Settings, *, core: Core | None = None, start_worker: bool = True) -> FastAPI:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    data_dir = prepare_data_dir(settings.data_dir)
+    engine = make_engine(database_url(settings))
+    upgrade(engine)
+    sessions = session_factory(engine)
+    core = core or Core(settings)
+    st = AppState(settings=settings, core=core, sessions=sessions,
+                  secret=load_secret_key(settings.secret_key_file or data_dir / "secret_key"),
+                  limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst), data_dir=data_dir,
+                  templates=Jinja2Templates(directory=str(HERE / "templates")))
+    st.limiter_login = RateLimiter(10, 5)  # failed-login guard: 5 at once, then 10 a minute per user name
+    st.worker = Worker(core, sessions, data_dir)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            st.worker.start()
+        threading.Thread(target=_warm_up, args=(st,), name="assistant-warm-up", daemon=True).start()
+        yield
+        st.worker.stop()
+        engine.dispose()
+
+    app = FastAPI(title="AI 행정비서 API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description=API_DESCRIPTION)
+    app.openapi_version = "3.0.3"  # the bundled Swagger UI (4.x) renders OpenAPI 3.0 documents
+    app.state.assistant = st
+    _install_handlers(app, st)
+    _mount(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` / several worker processes: settings from the environment."""
+    from assistant.config import load_settings
+
+    return create_app(load_settings())
+
+
+def _warm_up(st: AppState) -> None:
+    try:
+        st.core.warm_up()
+    except Exception:  # noqa: BLE001 — the app still serves; errors show on first use
+        log.exception("warm-up failed")
+    st.ready = True
+
+
+def _mount(app: FastAPI) -> None:
+    import swagger_ui_bundle
+
+    from assistant.web import routes_admin, routes_api, routes_chat, routes_documents, routes_pages
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/swagger-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["상태"], summary="상태 확인 (준비되면 200)")
+    def healthz(request: Request) -> Response:
+        st: AppState = request.app.state.assistant
+        body = {"status": "ok" if st.ready else "starting", "ready": st.ready, "indexes": st.core.indexes()}
+        return JSONResponse(body, status_code=200 if st.ready else 503)
+
+
+def _install_handlers(app: FastAPI, st: AppState) -> None:
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(("/static/", "/swagger-assets/", "/fonts/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(API_PREFIXES) or request.method != "GET":
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return st.templates.TemplateResponse(request, "error.html", {
+            "user": None, "csrf": "", "status": exc.status_code, "message": _message(exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or '요청'}: {e.get('msg')}" for e in exc.errors()]
+        return JSONResponse({"detail": "요청 형식이 올바르지 않습니다. " + "; ".join(problems)}, status_code=422)
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(request: Request, exc: AssistantError) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _message(exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404 and exc.detail in ("Not Found", None):
+        return "페이지를 찾을 수 없습니다."
+    return str(exc.detail)

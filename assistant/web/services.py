@@ -1,0 +1,210 @@
+"""The web app's bridge to the assistant: indexes, retrieval, answers, summaries and reply drafts.
+
+Every retrieval a user triggers goes through :meth:`Principal.search_filter` — clearance and department
+become a :class:`~assistant.retrieve.filters.SearchFilter` applied inside the retriever — so a document
+above a user's level is invisible in search results, answers, citations, summaries and downloads alike.
+
+Indexes are opened read-only and cached per generation: when ingestion switches an index to a new
+generation (``CURRENT``), the next request opens the new one. Index writes inside this process are
+serialised by one lock (the store's own file lock guards against other processes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, IndexNotFound
+from assistant.index.store import IndexStore, list_indexes
+from assistant.web.auth import Principal
+
+MODES = {"ask": "질의응답", "summarize": "문서 요약", "draft": "민원 답변 초안"}
+
+
+class NotVisible(AssistantError):
+    """A document is missing or the user may not see it (reported the same way, so nothing leaks)."""
+
+
+@dataclass
+class _Cached:
+    generation: str
+    retriever: Any
+    ask: Any = None
+
+
+class Core:
+    """Shared, thread-safe parts of the app: embedder, generator, retrievers per index."""
+
+    def __init__(self, settings: Settings, embedder: Any = None, generator: Any = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._generator = generator
+        self._lock = threading.Lock()
+        self._cache: dict[str, _Cached] = {}
+        self.write_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ parts
+    @property
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from assistant.index.embedders import make_embedder
+
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def generator(self) -> Any:
+        with self._lock:
+            if self._generator is None:
+                self._generator = _make_generator(self.settings)
+            return self._generator
+
+    def store(self, index_name: str | None = None) -> IndexStore:
+        return IndexStore(self.settings.index_dir, index_name or self.settings.index_name)
+
+    def indexes(self) -> list[str]:
+        return list_indexes(self.settings.index_dir)
+
+    def retriever(self, index_name: str | None = None) -> Any:
+        return self._entry(index_name).retriever
+
+    def _entry(self, index_name: str | None) -> _Cached:
+        from assistant.retrieve.search import Retriever, retrieval_params
+
+        store = self.store(index_name)
+        gen_dir = store.current_dir()
+        with self._lock:
+            cached = self._cache.get(store.name)
+            if cached is not None and cached.generation == gen_dir.name:
+                return cached
+        embedder = self.embedder
+        retriever = Retriever(store.open(), embedder, retrieval_params(self.settings))
+        entry = _Cached(gen_dir.name, retriever)
+        with self._lock:
+            self._cache[store.name] = entry
+        return entry
+
+    def ask_service(self, index_name: str | None = None) -> Any:
+        entry = self._entry(index_name)
+        if entry.ask is None:
+            from assistant.tasks.ask import AskService
+
+            entry.ask = AskService(entry.retriever, self.generator, self.settings)
+        return entry.ask
+
+    def warm_up(self) -> None:
+        """Load the embedder, the morphological analyser and the default index before the first user."""
+        from assistant.index.morph import content_terms
+
+        # Kiwi (~2 s) and the embedder + index load independently: overlap them
+        kiwi = threading.Thread(target=content_terms, args=("준비", self.settings.threads), daemon=True)
+        kiwi.start()
+        if self.settings.index_name in self.indexes():
+            self.retriever().embedder.embed(["준비"])
+        _ = self.generator
+        kiwi.join()
+        if self.settings.index_name in self.indexes():
+            self.retriever().search("민원 처리기간", k=1)
+            self.ask_service()
+
+    # ------------------------------------------------------------------ documents
+    def documents(self, user: Principal, index_name: str | None = None) -> list[dict[str, Any]]:
+        """Documents the user may see, in one index or all of them."""
+        names = [index_name] if index_name else self.indexes()
+        where, params = user.search_filter().sql()
+        out: list[dict[str, Any]] = []
+        for name in names:
+            try:
+                snap = self.retriever(name).snapshot
+                rows = _query(snap, f"SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.doc_id) AS n_chunks "
+                                    f"FROM documents d WHERE {where} ORDER BY d.title", params)
+            except IndexNotFound:
+                continue
+            for r in rows:
+                out.append({"index": name, "doc_id": r["doc_id"], "title": r["title"], "doc_type": r["doc_type"],
+                            "size": r["size"], "date": r["date"], "ingested_at": r["ingested_at"],
+                            "access_level": r["access_level"], "department": r["department"],
+                            "source": r["source"], "chunks": r["n_chunks"]})
+        return out
+
+    def find_document(self, user: Principal, doc_id: str, index_name: str | None = None) -> dict[str, Any]:
+        """One document the user may see, or :class:`NotVisible`."""
+        names = [index_name] if index_name else self.indexes()
+        where, params = user.search_filter(doc_ids=(doc_id,)).sql()
+        for name in names:
+            try:
+                snap = self.retriever(name).snapshot
+            except IndexNotFound:
+                continue
+            rows = _query(snap, f"SELECT * FROM documents WHERE {where}", params)
+            if rows:
+                return {"index": name, **dict(rows[0])}
+        raise NotVisible(f"문서 '{doc_id}'를 찾을 수 없거나 열람 권한이 없습니다.")
+
+    def indexes_holding(self, doc_id: str) -> list[str]:
+        return [n for n in self.indexes() if doc_id in self.store(n).manifest().documents]
+
+    def passage(self, user: Principal, doc_id: str, ordinal: int, index_name: str | None = None) -> dict[str, Any]:
+        doc = self.find_document(user, doc_id, index_name)
+        snap = self.retriever(doc["index"]).snapshot
+        rows = _query(snap, "SELECT * FROM chunks WHERE doc_id=? AND ordinal=?", [doc_id, ordinal])
+        if not rows:
+            raise NotVisible(f"문서 '{doc_id}'의 {ordinal}번째 구절이 없습니다.")
+        return {"doc": doc, "text": rows[0]["text"], "location": rows[0]["location"]}
+
+    # ------------------------------------------------------------------ model tasks
+    def search(self, user: Principal, query: str, *, k: int | None = None, mode: str | None = None,
+               index_name: str | None = None, doc_ids: Sequence[str] = ()) -> list[Any]:
+        retriever = self.retriever(index_name)
+        return retriever.search(query, k=k or self.settings.top_k, mode=mode or self.settings.search_mode,
+                                flt=user.search_filter(tuple(doc_ids)))
+
+    def ask_stream(self, user: Principal, question: str, *, index_name: str | None = None,
+                   doc_ids: Sequence[str] = (), history: Sequence[tuple[str, str]] = ()) -> Iterator[dict[str, Any]]:
+        service = self.ask_service(index_name)
+        yield from service.ask_stream(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history))
+
+    def ask(self, user: Principal, question: str, *, index_name: str | None = None, doc_ids: Sequence[str] = (),
+            history: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        service = self.ask_service(index_name)
+        answer = service.ask(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history))
+        return answer.to_json()
+
+    def summarize_indexed(self, user: Principal, doc_id: str, *, index_name: str | None = None,
+                          length: str | int | None = None) -> dict[str, Any]:
+        from assistant.tasks.summarize import summarize_indexed
+
+        doc = self.find_document(user, doc_id, index_name)  # NotVisible before any work
+        summary = summarize_indexed(doc_id, settings=self.settings, index_name=doc["index"], generator=self.generator,
+                                    length=length, flt=user.search_filter())
+        return summary.to_json()
+
+    def summarize_file(self, path: Path, *, length: str | int | None = None) -> dict[str, Any]:
+        from assistant.tasks.summarize import summarize_document
+
+        return summarize_document(path, settings=self.settings, generator=self.generator, length=length).to_json()
+
+    def draft_reply(self, user: Principal, text: str, *, index_name: str | None = None,
+                    doc_ids: Sequence[str] = (), received: str | None = None) -> dict[str, Any]:
+        from assistant.tasks.draft_reply import draft_reply
+
+        draft = draft_reply(text, settings=self.settings, retriever=self.retriever(index_name),
+                            generator=self.generator, received=received or None,
+                            flt=user.search_filter(tuple(doc_ids)))
+        return draft.to_json()
+
+
+def _query(snap: Any, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    return snap.db().execute(sql, list(params)).fetchall()
+
+
+def _make_generator(settings: Settings) -> Any:
+    from assistant.generate.factory import make_generator
+
+    return make_generator(settings)

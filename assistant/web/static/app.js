@@ -1,0 +1,128 @@
+// Shared helpers for every page. Text from documents and answers is only ever inserted as text nodes
+// (el() / textContent), never as HTML, so a document cannot inject markup or script into the page.
+"use strict";
+
+const AHB = (function () {
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  async function api(method, url, body, opts) {
+    const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
+    let payload = body;
+    if (body !== undefined && !(body instanceof FormData)) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    const resp = await fetch(url, Object.assign({ method, headers, body: payload, credentials: "same-origin" }, opts || {}));
+    if (resp.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("로그인이 필요합니다."); }
+    if (!resp.ok) throw new Error(await errorText(resp));
+    const type = resp.headers.get("content-type") || "";
+    return type.includes("application/json") ? resp.json() : resp;
+  }
+
+  async function errorText(resp) {
+    try {
+      const data = await resp.json();
+      const d = data.detail;
+      if (typeof d === "string") return d;
+      if (d && d.message) return d.message + (d.rejected ? " " + d.rejected.map((r) => r.reason).join(" ") : "");
+      return JSON.stringify(d);
+    } catch (e) { return `요청이 실패했습니다 (HTTP ${resp.status}).`; }
+  }
+
+  // POST that answers with text/event-stream; calls onEvent for each JSON "data:" line.
+  async function stream(url, body, onEvent, signal) {
+    const resp = await fetch(url, {
+      method: "POST", credentials: "same-origin", signal,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), Accept: "text/event-stream" },
+      body: JSON.stringify(body),
+    });
+    if (resp.status === 401) { location.href = "/login"; return; }
+    if (!resp.ok) throw new Error(await errorText(resp));
+    const reader = resp.body.getReader();
+    const decoder = new TextDecoder("utf-8");
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, cut); buf = buf.slice(cut + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+        if (data) onEvent(JSON.parse(data));
+      }
+    }
+  }
+
+  function notice(container, kind, text) {
+    container.replaceChildren(el("div", { class: "notice " + kind, role: kind === "error" ? "alert" : "status", text }));
+  }
+
+  const fmtSize = (n) => n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : n >= 1024 ? Math.round(n / 1024) + " KB" : n + " B";
+  const fmtDate = (s) => {
+    if (!s) return "";
+    const d = new Date(s);
+    if (isNaN(d)) return s;
+    const p = (x) => String(x).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  };
+
+  async function copyText(text) {
+    try { await navigator.clipboard.writeText(text); return true; } catch (e) {
+      const ta = el("textarea", { style: "position:fixed;left:-9999px" }); ta.value = text;
+      document.body.append(ta); ta.select();
+      const ok = document.execCommand("copy"); ta.remove(); return ok;
+    }
+  }
+
+  // A drop zone bound to a hidden file input; calls onFiles(FileList-like array) when files change.
+  function dropzone(zone, input, onFiles) {
+    let files = [];
+    const set = (list) => { files = Array.from(list || []); onFiles(files); };
+    zone.addEventListener("click", () => input.click());
+    zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+    input.addEventListener("change", () => set(input.files));
+    ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+    ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
+    zone.addEventListener("drop", (e) => set(e.dataTransfer.files));
+    return { files: () => files, clear: () => { input.value = ""; set([]); } };
+  }
+
+  // Stroke icons drawn as inline SVG, so they look the same without an emoji font.
+  const ICONS = {
+    up: "M7 10v11H3V10h4zm0 0 4-8a2.5 2.5 0 0 1 2.5 2.5V8h5.2a2 2 0 0 1 2 2.3l-1.4 8.5a2 2 0 0 1-2 1.7H7",
+    down: "M17 14V3h4v11h-4zm0 0-4 8a2.5 2.5 0 0 1-2.5-2.5V16H5.3a2 2 0 0 1-2-2.3l1.4-8.5a2 2 0 0 1 2-1.7H17",
+    trash: "M4 7h16M9 7V4h6v3m-8 0 1 13h8l1-13",
+    edit: "M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4",
+    copy: "M9 9h11v11H9zM5 15H4V4h11v1",
+  };
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("class", "icon"); svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path"); path.setAttribute("d", ICONS[name]); svg.append(path);
+    return svg;
+  }
+
+  const levelBadge = (lv, dept) => el("span", { class: "badge lv-" + lv, text: lv + (lv === "부서" && dept ? " · " + dept : "") });
+  const statusLabel = { queued: "대기", running: "처리 중", done: "완료", failed: "실패", ok: "성공", skipped: "건너뜀", unsupported: "형식 미지원" };
+
+  return { el, icon, api, stream, notice, fmtSize, fmtDate, copyText, dropzone, levelBadge, statusLabel };
+})();

@@ -1,0 +1,136 @@
+"""Receiving files safely: size and type limits, sanitised names, no traversal, no overwriting, safe zips."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from assistant.errors import AssistantError
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+_CHUNK = 1 << 20
+
+
+class UploadRejected(AssistantError):
+    """One file was refused; the message names it and says why."""
+
+
+@dataclass
+class Saved:
+    original_name: str
+    path: Path
+    size: int
+
+
+def document_extensions() -> list[str]:
+    from assistant.ingest.base import supported_extensions
+
+    return sorted(supported_extensions())
+
+
+def safe_name(name: str) -> str:
+    """A file name without folders, control characters or leading dots, NFC, at most 150 characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    if not name or name in {".", ".."}:
+        name = "이름없는파일"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = stem[: 150 - len(ext) - 1] or "파일"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem (2).ext`` … when taken — an upload never replaces a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while True:
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            os.close(fd)
+            return candidate
+        except FileExistsError:
+            candidate = folder / f"{stem} ({n}){suffix}"
+            n += 1
+
+
+def check_extension(name: str, allowed: Iterable[str]) -> None:
+    ext = Path(name).suffix.lower()
+    allowed = sorted(set(allowed))
+    if ext not in allowed:
+        raise UploadRejected(f"'{name}': 지원하지 않는 파일 형식입니다 ({ext or '확장자 없음'}). "
+                             f"가능한 형식: {', '.join(a.lstrip('.') for a in allowed)}")
+
+
+def save_stream(src: IO[bytes], folder: Path, original: str, max_bytes: int) -> Saved:
+    """Copy an upload into ``folder`` under a safe, unused name; refuse it once it passes ``max_bytes``."""
+    name = safe_name(original)
+    target = unique_path(folder, name)
+    size = 0
+    try:
+        with open(target, "wb") as out:
+            while block := src.read(_CHUNK):
+                size += len(block)
+                if size > max_bytes:
+                    raise UploadRejected(f"'{original}': 파일이 너무 큽니다 (최대 {max_bytes / 1024 / 1024:.0f}MB). "
+                                         "파일을 나누거나 관리자에게 ASSISTANT_UPLOAD_MAX_MB 조정을 요청하세요.")
+                out.write(block)
+        if size == 0:
+            raise UploadRejected(f"'{original}': 빈 파일입니다.")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return Saved(unicodedata.normalize("NFC", original), target, size)
+
+
+def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: int,
+                max_files: int) -> tuple[list[Saved], list[str]]:
+    """Extract supported members safely (flat, sanitised names); return saved files and skipped reasons."""
+    allowed = set(allowed)
+    saved: list[Saved] = []
+    skipped: list[str] = []
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise UploadRejected(f"'{archive.name}': 올바른 ZIP 파일이 아닙니다.") from None
+    with zf:
+        members = [m for m in zf.infolist() if not m.is_dir()]
+        for m in members:
+            raw = _member_name(m)
+            if Path(raw).name.startswith(".") or "__MACOSX" in raw:
+                continue
+            if Path(raw).suffix.lower() not in allowed:
+                skipped.append(f"{raw}: 지원하지 않는 형식이라 건너뜀")
+                continue
+            if m.file_size > max_bytes:
+                skipped.append(f"{raw}: 파일이 너무 큼 (최대 {max_bytes / 1024 / 1024:.0f}MB)")
+                continue
+            if len(saved) >= max_files:
+                skipped.append(f"{raw}: 한 번에 받을 수 있는 파일 수({max_files}개)를 넘어 건너뜀")
+                continue
+            with zf.open(m) as src:
+                try:
+                    saved.append(save_stream(src, folder, Path(raw).name, max_bytes))
+                except UploadRejected as exc:
+                    skipped.append(str(exc))
+    return saved, skipped
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """Korean Windows zip tools write CP949 names without the UTF-8 flag; recover them."""
+    name = member.filename
+    if not member.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("cp949")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return unicodedata.normalize("NFC", name)

@@ -1,0 +1,246 @@
+"""Browser tests: Playwright driving Debian's chromium (headless, no sandbox, no background networking)
+against the real server. Screenshots go to $ASSISTANT_TEST_ARTIFACTS (default: <tmp>/artifacts/web)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from webtools import PASSWORD, SECRET_PHRASE
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ASSISTANT_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "artifacts" / "web"))
+RESTRICTED_TITLE = "2027년 특별감사 계획 (감사관실 한정)"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page_for(browser, live_server):
+    contexts = []
+
+    def open_as(username: str, width: int = 1280, height: int = 800):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="ko-KR", accept_downloads=True)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.dialogs = dialogs
+        page.goto(live_server["url"] + "/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#prompt")
+        return page
+
+    yield open_as
+    for ctx in contexts:
+        ctx.close()
+
+
+def nav(page, label: str) -> None:
+    page.get_by_role("navigation").get_by_role("link", name=label, exact=True).click()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def ask(page, question: str):
+    page.fill("#prompt", question)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".msg-assistant:last-child .answer.streaming")
+    page.wait_for_selector(".msg-assistant:last-child .msg-tools:not([hidden])")
+    return page.locator(".msg-assistant").last
+
+
+def test_login_page_looks_right(browser, live_server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR")
+    page = ctx.new_page()
+    page.goto(live_server["url"] + "/")
+    assert "/login" in page.url
+    page.fill("#username", "officer")
+    page.fill("#password", "wrong-password")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".notice.error")
+    assert "올바르지 않습니다" in page.inner_text(".notice.error")
+    shot(page, "01_login_error")
+    ctx.close()
+
+
+def test_ask_streams_an_answer_with_citations_and_opens_the_source(page_for):
+    page = page_for("officer")
+    shot(page, "02_chat_empty")
+    answer = ask(page, "민원 처리기간은 어떻게 계산하나요?")
+    cites = answer.locator(".answer .cite")
+    assert cites.count() >= 1
+    assert re.search(r"처리기간", answer.locator(".answer").inner_text())
+    cites.first.click()
+    panel = page.locator("#panel")
+    assert panel.is_visible()
+    assert "민원 처리에 관한 법률" in page.inner_text("#panel-title")
+    assert page.locator("#panel-text mark").count() >= 1  # the cited sentence is highlighted in the source
+    assert page.locator("#panel-file a").count() == 1  # the original file may be downloaded
+    shot(page, "03_chat_answer_citation")
+    page.keyboard.press("Escape")
+    assert not panel.is_visible()
+    # the conversation is listed and survives a reload
+    page.reload()
+    page.wait_for_selector("#conv-list .conv-open")
+    page.locator("#conv-list .conv-open").first.click()
+    page.wait_for_selector(".msg-assistant .cite")
+    # feedback with a comment
+    page.locator(".msg-assistant").last.get_by_role("button", name="도움이 됨").click()
+    page.locator(".feedback-form input").last.fill("근거 조문이 정확합니다")
+    page.locator(".feedback-form button").last.click()
+    page.wait_for_selector("text=의견을 보냈습니다")
+
+
+def test_laptop_width_layout(page_for):
+    page = page_for("officer", width=1366, height=768)
+    ask(page, "정보공개 청구는 언제까지 결정해야 하나요?")
+    page.locator(".msg-assistant .cite").first.click()
+    shot(page, "04_chat_laptop_1366")
+    box = page.locator("#composer").bounding_box()
+    assert box and box["y"] + box["height"] <= 768 + 1  # the input stays on screen
+
+
+def test_upload_a_document_and_find_it_by_search(page_for, tmp_path):
+    page = page_for("officer")
+    doc = tmp_path / "무인민원발급기_안내.md"
+    doc.write_text("# 무인민원발급기 설치 안내\n\n무인민원발급기는 본관 1층 로비와 별관 민원실에 설치되어 있다. "
+                   "이용 시간은 오전 7시부터 오후 10시까지이다.\n", encoding="utf-8")
+    bad = tmp_path / "그림.png"
+    bad.write_bytes(b"\x89PNG\r\n")
+    nav(page, "문서")
+    page.wait_for_selector("#doc-table tbody tr")
+    page.set_input_files("#files", [str(doc), str(bad)])
+    assert page.locator("#chosen li").count() == 2
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-status .badge.st-done", timeout=120_000)
+    status = page.inner_text("#upload-status")
+    assert "무인민원발급기_안내.md" in status and "지원하지 않는 파일 형식" in status
+    page.fill("#doc-search", "무인민원발급기")
+    page.wait_for_selector("#doc-table tbody tr >> text=무인민원발급기 설치 안내")
+    shot(page, "05_documents_uploaded")
+    nav(page, "대화")
+    page.wait_for_selector("#prompt")
+    answer = ask(page, "무인민원발급기는 어디에 설치되어 있나요?")
+    assert "본관 1층" in answer.inner_text()
+    answer.locator(".sources button").first.click()
+    assert "무인민원발급기 설치 안내" in page.inner_text("#panel-title")
+
+
+def test_batch_summary_runs_to_completion_and_downloads(page_for, tmp_path):
+    page = page_for("officer")
+    files = []
+    for i, topic in enumerate(["민원 처리 지연", "정보공개 운영"], 1):
+        p = tmp_path / f"보고서{i}.md"
+        p.write_text(f"# {topic} 개선 보고\n\n## 현황\n{topic} 관련 건수가 전년 대비 {10 + i}% 늘었다.\n\n"
+                     f"## 대책\n담당자 교육을 연 {i + 1}회 실시하고 안내 문자를 도입한다.\n", encoding="utf-8")
+        files.append(str(p))
+    nav(page, "일괄 요약")
+    page.set_input_files("#files", files)
+    page.check('input[name="fmt"][value="hwpx"]')
+    page.click("#batch-btn")
+    page.wait_for_selector(".job[data-status='done'] >> text=결과 ZIP 내려받기", timeout=180_000)
+    shot(page, "06_batch_done")
+    with page.expect_download() as dl:
+        page.locator(".job[data-status='done'] a").first.click()
+    data = Path(dl.value.path()).read_bytes()
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert sum(n.endswith(".md") for n in names) >= 2 and sum(n.endswith(".hwpx") for n in names) == 2
+
+
+def _restricted_doc_id(url: str) -> str:
+    c = httpx.Client(base_url=url, timeout=30)
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    c.post("/login", data={"username": "auditor", "password": PASSWORD, "csrf_token": token})
+    docs = c.get("/api/documents").json()["documents"]
+    return next(d["doc_id"] for d in docs if d["title"] == RESTRICTED_TITLE)
+
+
+def test_user_without_clearance_cannot_see_the_restricted_document_anywhere(page_for, live_server):
+    doc_id = _restricted_doc_id(live_server["url"])
+    page = page_for("public")
+    answer = ask(page, "2027년 특별감사 대상 부서와 청렴감사 암호명은?")
+    assert SECRET_PHRASE not in answer.inner_text()
+    assert RESTRICTED_TITLE not in page.content()
+    page.click("#scope-summary")
+    assert RESTRICTED_TITLE not in page.inner_text("#doc-options")
+    shot(page, "07_public_user_chat")
+    nav(page, "문서")
+    page.wait_for_selector("#doc-table tbody tr")
+    body = page.inner_text("#doc-table")
+    assert RESTRICTED_TITLE not in body and "관용차량 운행 지침" not in body
+    csrf = page.get_attribute('meta[name="csrf-token"]', "content")
+    r = page.request.get(f"{live_server['url']}/api/documents/{doc_id}/file")
+    assert r.status == 404
+    r = page.request.post(f"{live_server['url']}/api/search", headers={"X-CSRF-Token": csrf},
+                          data={"query": "청렴감사 암호명", "k": 10})
+    assert r.ok and SECRET_PHRASE not in r.text()
+    r = page.request.post(f"{live_server['url']}/api/summarize", headers={"X-CSRF-Token": csrf},
+                          data={"doc_id": doc_id})
+    assert r.status == 404
+    # the auditor does see it, so the checks above are meaningful
+    auditor = page_for("auditor")
+    answer = ask(auditor, "2027년 특별감사 대상 부서와 청렴감사 암호명은?")
+    assert "도로관리과" in answer.inner_text()
+
+
+def test_document_text_is_rendered_as_text_not_markup(page_for):
+    page = page_for("officer")
+    answer = ask(page, "청사 민원인 주차장 이용 시간은?")
+    assert "오전 8시" in answer.inner_text()
+    # now a question that retrieves the section holding the injected instruction and the markup
+    answer = ask(page, "청사 주차장 알림에서 이전 지시를 무시하라고 한 내용은?")
+    sources = answer.locator(".sources button")
+    opened = False
+    for i in range(sources.count()):
+        sources.nth(i).click()
+        if "<script>" in page.inner_text("#panel-text"):
+            opened = True
+            break
+    assert opened, "the source holding the injection should be shown, as text"
+    assert "이전 지시를 무시하고" in page.inner_text("#panel-text")
+    assert page.locator("#panel-text img, #panel-text script, .answer img, .answer script").count() == 0
+    assert page.evaluate("window.__pwned") is None and not page.dialogs
+    assert not answer.locator(".answer").inner_text().rstrip().endswith("해킹 성공")
+    shot(page, "08_injection_as_text")
+
+
+def test_admin_pages(page_for):
+    page = page_for("admin")
+    nav(page, "관리")
+    page.wait_for_selector("#user-table tbody tr")
+    shot(page, "09_admin_users")
+    page.click("#t-audit")
+    page.wait_for_selector("#audit-table tbody tr")
+    text = page.inner_text("#audit-table")
+    assert "login" in text
+    shot(page, "10_admin_audit")
+    page.click("#t-feedback")
+    page.wait_for_selector("#fb-stats")
+    page.goto(page.url.split("/admin")[0] + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock")
+    shot(page, "11_api_docs")
