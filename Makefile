@@ -53,8 +53,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check assistant tests bench eval
 	$(VENV)/bin/mypy assistant
 
+# ingest/search (issue 2), ask latency (extractive), batch summaries of ../shared/corpus/allganize-public-docs
 bench: $(STAMP)
 	$(PY) bench/bench_search.py
+	$(PY) bench/bench_ask.py
+	$(PY) bench/bench_tasks.py
 
 # 20 users asking the web app over loopback for 60 s (needs the sample index that `make run` builds)
 bench-web: sample-index
