@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -147,18 +148,48 @@ def candidate_sentences(passages: Sequence[Passage], threads: int = 2, q_terms: 
         pieces = _prefilter(pieces, q_terms, budget_chars)
     if not pieces:
         return []
-    analysed = kiwi(threads).split_into_sents([pc.text for pc in pieces], return_tokens=True)
+    analysed = _analysed([pc.text for pc in pieces], threads)
     out: list[Sentence] = []
     for pc, sents in zip(pieces, analysed, strict=True):
-        for j, (text, tokens) in enumerate(_balanced(pc.text, sents)):
+        for j, (text, terms) in enumerate(sents):
             if _skip_sentence(text):
                 continue
             conclusion = pc.section == "회답" or bool(_CONCLUSION_START.match(text))
-            out.append(Sentence(n=pc.passage.n, idx=pc.idx * 100 + j, text=text, terms=morph_terms(tokens),
+            out.append(Sentence(n=pc.passage.n, idx=pc.idx * 100 + j, text=text, terms=list(terms),
                                 section=pc.section, article=pc.article, paragraph=pc.paragraph,
                                 conclusion=conclusion and _is_interpretation(pc.passage), quoted_law=pc.quoted,
                                 list_item=pc.list_item))
     return out
+
+
+_Analysed = list[tuple[str, tuple[str, ...]]]
+_CACHE_SIZE = 8192
+_cache: OrderedDict[str, _Analysed] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _analysed(texts: list[str], threads: int) -> list[_Analysed]:
+    """(sentence, content terms) for each text, with an LRU cache keyed by the text.
+
+    The same passages (law articles above all) come back for many questions, and Kiwi's sentence
+    analysis was most of an extractive answer's CPU time (~50 of ~60 ms per question under web load).
+    """
+    with _cache_lock:
+        hits = {t: _cache[t] for t in texts if t in _cache}
+        for t in hits:
+            _cache.move_to_end(t)
+    todo = [t for t in dict.fromkeys(texts) if t not in hits]
+    if todo:
+        fresh = kiwi(threads).split_into_sents(todo, return_tokens=True)
+        computed = {t: [(text, tuple(morph_terms(tokens))) for text, tokens in _balanced(t, sents)]
+                    for t, sents in zip(todo, fresh, strict=True)}
+        with _cache_lock:
+            for t, v in computed.items():
+                _cache[t] = v
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+        hits.update(computed)
+    return [hits[t] for t in texts]
 
 
 def _balanced(text: str, sents: Sequence[object]) -> list[tuple[str, list[object]]]:
