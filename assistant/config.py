@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, description="Largest file accepted for ingestion, in MB.")
 
     # chunking
-    chunk_max_chars: int = Field(700, description="Largest chunk, in characters (a longer single sentence is cut).")
+    chunk_max_chars: int = Field(500, description="Largest chunk, in characters (a longer single sentence is cut). An existing index keeps the sizes it was built with.")
     chunk_min_chars: int = Field(120, description="Chunks shorter than this are merged with a neighbour in the same section.")
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk of a section.")
 
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     embedder_model: str = Field("", description="Model folder (sentence-transformers) or model name (openai embeddings).")
     embedder_url: str = Field("", description="Base URL of an OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080/v1.")
     embedder_api_key: str = Field("", description="API key for the embeddings server, if it needs one.")
-    embed_max_chars: int = Field(400, description="Characters of each chunk (title and section first) given to the dense embedder; 0 = all. BM25 always sees the whole chunk.")
+    embed_max_chars: int = Field(300, description="Characters of each chunk (title and section first) given to the dense embedder; 0 = all. BM25 always sees the whole chunk. An existing index keeps its own.")
     embed_batch_size: int = Field(64, description="Texts per embedding batch.")
     threads: int = Field(2, description="CPU threads for embedding, FAISS and morphological analysis.")
 

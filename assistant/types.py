@@ -51,9 +51,13 @@ class Chunk:
     def chunk_id(self) -> str:
         return f"{self.doc_id}#{self.ordinal}"
 
+    def heading(self) -> str:
+        """Title and section path, e.g. ``민원 처리에 관한 법률 > 제1장 총칙``."""
+        return " > ".join(p for p in (self.title, self.section) if p)
+
     def indexed_text(self) -> str:
         """The text the embedder and BM25 see: the passage with its title and section."""
-        head = " > ".join(p for p in (self.title, self.section) if p)
+        head = self.heading()
         return f"{head}\n{self.text}" if head else self.text
 
 

@@ -78,6 +78,26 @@ def test_reingest_unchanged_does_no_work_and_changed_file_replaces_its_chunks(tm
     assert marker in hits[0]["text"] and "제99조" in hits[0]["location"]
 
 
+def test_an_index_keeps_the_chunking_it_was_built_with(tmp_path, capsys, laws_copy, monkeypatch):
+    """Changed chunk settings apply to new indexes; files added later to an old one are chunked like the rest."""
+    idx = tmp_path / "idx"
+    monkeypatch.setenv("ASSISTANT_CHUNK_MAX_CHARS", "300")
+    monkeypatch.setenv("ASSISTANT_EMBED_MAX_CHARS", "200")
+    first = laws_copy / "민원처리에관한법률_법률.md"
+    assert cli(capsys, idx, "ingest", str(first), "--quiet")[0] == 0
+    store = IndexStore(idx, "default")
+    assert store.manifest().chunking == {"max_chars": 300, "min_chars": 120, "overlap_sentences": 0,
+                                         "embed_max_chars": 200}
+    monkeypatch.setenv("ASSISTANT_CHUNK_MAX_CHARS", "1500")
+    monkeypatch.setenv("ASSISTANT_EMBED_MAX_CHARS", "0")
+    assert cli(capsys, idx, "ingest", str(laws_copy), "--quiet")[0] == 0
+    snap = store.open()
+    assert snap.manifest.chunking["max_chars"] == 300 and snap.manifest.chunking["embed_max_chars"] == 200
+    longest = snap.db().execute("SELECT max(length(text)), count(DISTINCT doc_id) FROM chunks").fetchone()
+    # article heads are repeated on split 항 chunks, so allow their length on top of the limit
+    assert longest[1] == 5 and longest[0] <= 300 + 40, longest
+
+
 def test_remove_and_prune_documents(tmp_path, capsys, laws_copy):
     idx = tmp_path / "idx"
     assert cli(capsys, idx, "ingest", str(laws_copy), "--quiet")[0] == 0
