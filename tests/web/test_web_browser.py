@@ -65,11 +65,28 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+# Records, from the moment the question is sent, that the answer was shown in its streaming state and how
+# many times its text changed. A fast answer can stream and finish between two Playwright polls, so
+# waiting for the ``.streaming`` selector alone was flaky; a MutationObserver sees every state.
+WATCH_STREAM = """() => {
+  window.__stream = {streaming: false, updates: 0};
+  const box = document.getElementById("messages-inner");
+  new MutationObserver(() => {
+    const answer = box.querySelector(".msg-assistant:last-child .answer");
+    if (!answer) return;
+    if (answer.classList.contains("streaming")) window.__stream.streaming = true;
+    window.__stream.updates += 1;
+  }).observe(box, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
 def ask(page, question: str):
+    page.evaluate(WATCH_STREAM)
     page.fill("#prompt", question)
     page.keyboard.press("Enter")
-    page.wait_for_selector(".msg-assistant:last-child .answer.streaming")
     page.wait_for_selector(".msg-assistant:last-child .msg-tools:not([hidden])")
+    seen = page.evaluate("window.__stream")
+    assert seen["streaming"] and seen["updates"] >= 2, seen
     return page.locator(".msg-assistant").last
 
 
