@@ -17,10 +17,10 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, ParseError
 from assistant.index.embedders import Embedder
 from assistant.index.manifest import Manifest
-from assistant.index.morph import content_terms_batch, split_sentences
+from assistant.index.morph import content_terms_batch, split_sentences_batch
 from assistant.index.store import DocumentRecord, IndexSnapshot, IndexStore, NewDocument
 from assistant.ingest.base import nfc, parse_file, supported_extensions
-from assistant.ingest.chunking import ChunkParams, chunk_blocks
+from assistant.ingest.chunking import ChunkParams, chunk_blocks, regex_sentences
 from assistant.retrieve.filters import ACCESS_LEVELS
 from assistant.types import Chunk, ParsedDocument
 
@@ -84,13 +84,20 @@ def chunk_params(settings: Settings) -> ChunkParams:
 
 @dataclass
 class _Parsed:
-    """A parsed and chunked file waiting for morpheme analysis and embedding."""
+    """A parsed file waiting for sentence splitting, chunking, morpheme analysis and embedding.
+
+    ``to_split`` holds the passages too long for one chunk, whose sentence boundaries Kiwi must find;
+    ``estimate`` is the chunk count with a regex sentence splitter, used only to size batches.
+    """
 
     path: Path
     doc_id: str
     digest: str
     parsed: ParsedDocument
-    chunks: list[Chunk]
+    outcome: FileOutcome
+    to_split: list[str]
+    estimate: int
+    chunks: list[Chunk] = field(default_factory=list)
 
     def record(self, access_level: str, department: str) -> DocumentRecord:
         meta = self.parsed.metadata
@@ -141,22 +148,35 @@ class Ingestor:
             seen: set[str] = set()
             pending: list[NewDocument] = []
             parsed: list[_Parsed] = []
+            # outcomes are reported once their file's batch is chunked (they carry its chunk count), in
+            # file order
+            held: list[FileOutcome] = []
+
+            def release() -> None:
+                for outcome in held:
+                    report.outcomes.append(outcome)
+                    if on_file:
+                        on_file(outcome)
+                held.clear()
+
             for path, named in files:
                 outcome, doc = self._one(path, named, known, seen, report)
-                report.outcomes.append(outcome)
+                held.append(outcome)
                 if doc is not None:
                     parsed.append(doc)
-                if on_file:
-                    on_file(outcome)
-                # Kiwi and the embedder pay a fixed cost per call: analyse several documents at once.
+                # Kiwi and the embedder pay a fixed cost per call, and Kiwi splits a list of texts on all
+                # its workers: split, analyse and embed several documents at once.
                 # (Embedding in a background thread while parsing was measured slower on 2 cores.)
-                if sum(len(d.chunks) for d in parsed) >= self.settings.embed_batch_size:
-                    pending += self._embed(self._analyse(parsed, report), report)
+                if sum(d.estimate for d in parsed) >= self.settings.embed_batch_size:
+                    pending += self._process(parsed, report)
                     parsed = []
+                if not parsed:
+                    release()
                 if sum(len(d.chunks) for d in pending) >= self.settings.commit_every_chunks:
                     base, manifest = self._commit(base, manifest, pending, set(), report)
                     pending = []
-            pending += self._embed(self._analyse(parsed, report), report)
+            pending += self._process(parsed, report)
+            release()
             if pending:
                 self._commit(base, manifest, pending, set(), report)
         report.seconds = time.perf_counter() - start
@@ -198,30 +218,65 @@ class Ingestor:
             if entry is not None and entry.sha256 == digest:
                 return FileOutcome(shown, "skipped", "변경 없음"), None
             parsed = parse_file(path, max_bytes=self.settings.max_file_bytes)
-            chunks = chunk_blocks(doc_id, parsed.title, parsed.blocks, self.params,
-                                  lambda t: split_sentences(t, self.settings.threads))
-            if not chunks:
+            # a first, cheap pass finds the passages that need Kiwi's sentence splitting (the chunker asks
+            # for the same ones whatever the splitter answers); _chunk splits them for a whole batch
+            to_split: list[str] = []
+
+            def record(text: str) -> list[str]:
+                to_split.append(text)
+                return regex_sentences(text)
+
+            estimate = len(chunk_blocks(doc_id, parsed.title, parsed.blocks, self.params, record))
+            if not estimate:
                 raise ParseError(path, "추출할 텍스트가 없습니다 (스캔 이미지라면 OCR이 필요합니다).")
             report.timings["parse"] += time.perf_counter() - t0
-            return FileOutcome(shown, "ok", "", len(chunks)), _Parsed(path, doc_id, digest, parsed, chunks)
+            outcome = FileOutcome(shown, "ok", "", estimate)
+            return outcome, _Parsed(path, doc_id, digest, parsed, outcome, to_split, estimate)
         except ParseError as exc:
             return FileOutcome(shown, "failed", exc.reason), None
         except OSError as exc:
             return FileOutcome(shown, "failed", f"파일을 읽을 수 없습니다: {exc.strerror or exc}"), None
 
-    def _analyse(self, docs: list[_Parsed], report: IngestReport) -> list[tuple[_Parsed, list[list[str]]]]:
-        """BM25 terms (Kiwi content morphemes) for the chunks of several documents in one call."""
+    def _process(self, docs: list[_Parsed], report: IngestReport) -> list[NewDocument]:
+        """Split, chunk, analyse and embed a batch of parsed documents."""
         if not docs:
             return []
+        known_terms = self._chunk(docs, report)
+        return self._embed(self._analyse(docs, known_terms, report), report)
+
+    def _chunk(self, docs: list[_Parsed], report: IngestReport) -> dict[str, list[str]]:
+        """Chunk a batch with Kiwi's sentence boundaries, found for all its long passages in one parallel
+        call; returns the content morphemes of the sentences Kiwi analysed, for :meth:`_analyse`."""
         t0 = time.perf_counter()
-        # a chunk's terms are those of its heading plus those of its text; the chunks of a section share
-        # one heading, so each distinct heading is analysed once (17 % of the sample corpus's characters)
+        texts = list(dict.fromkeys(t for d in docs for t in d.to_split))
+        split = dict(zip(texts, split_sentences_batch(texts, self.settings.threads), strict=True))
+        for d in docs:
+            d.chunks = chunk_blocks(d.doc_id, d.parsed.title, d.parsed.blocks, self.params,
+                                    lambda t: [sentence for sentence, _ in split[t]])
+            d.outcome.chunks = len(d.chunks)
+        report.timings["parse"] += time.perf_counter() - t0
+        return {sentence: terms for rows in split.values() for sentence, terms in rows}
+
+    def _analyse(self, docs: list[_Parsed], known_terms: dict[str, list[str]],
+                 report: IngestReport) -> list[tuple[_Parsed, list[list[str]]]]:
+        """BM25 terms (Kiwi content morphemes) for the chunks of several documents in one call.
+
+        A chunk's terms are those of its heading plus those of each of its lines. The chunks of a section
+        share one heading (17 % of the sample corpus's characters) and boilerplate lines repeat, so each
+        distinct heading and line is analysed once; lines that are sentences Kiwi already analysed while
+        splitting (``known_terms``) are not analysed again.
+        """
+        t0 = time.perf_counter()
         chunks = [c for d in docs for c in d.chunks]
         headings = [c.heading() for c in chunks]
-        distinct = list(dict.fromkeys(h for h in headings if h))
-        analysed = content_terms_batch([c.text for c in chunks] + distinct, self.settings.threads)
-        heading_terms = dict(zip(distinct, analysed[len(chunks):], strict=True))
-        terms = [heading_terms.get(h, []) + body for h, body in zip(headings, analysed[:len(chunks)], strict=True)]
+        lines = [c.text.split("\n") for c in chunks]
+        wanted = dict.fromkeys(h for h in headings if h)
+        wanted.update(dict.fromkeys(ln for group in lines for ln in group if ln not in known_terms))
+        need = list(wanted)
+        found = dict(zip(need, content_terms_batch(need, self.settings.threads), strict=True))
+        found.update(known_terms)
+        terms = [(found[h] if h else []) + [t for ln in group for t in found[ln]]
+                 for h, group in zip(headings, lines, strict=True)]
         report.timings["terms"] += time.perf_counter() - t0
         out, at = [], 0
         for d in docs:

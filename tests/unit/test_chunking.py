@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from assistant.index.morph import split_sentences
+from assistant.index.morph import content_terms, split_sentences, split_sentences_batch
 from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.types import Block
 
@@ -71,6 +71,19 @@ def test_long_paragraph_cut_at_korean_sentence_boundaries():
         assert len(c.text) <= 120
         for line in c.text.split("\n"):
             assert line in sentences, f"chunk cut inside a sentence: {line!r}"
+
+
+def test_batched_split_matches_single_split_and_returns_each_sentences_morphemes():
+    """Ingestion splits a batch of long passages in one Kiwi call and keeps the morphemes Kiwi found."""
+    other = "민원인은 처리 결과에 이의가 있으면 이의신청을 할 수 있다. 처리기간은 7일입니다."
+    rows = split_sentences_batch([ARTICLE_10, other])
+    assert [[s for s, _ in row] for row in rows] == [split_sentences(ARTICLE_10), split_sentences(other)]
+    assert len(rows[1]) == 2
+    for row in rows:
+        for sentence, terms in row:
+            assert terms == content_terms(sentence), sentence
+    assert {"민원인", "이의", "신청"} <= set(rows[1][0][1]) and "7" in rows[1][1][1]
+    assert split_sentences_batch([]) == []
 
 
 def test_oversized_sentence_is_cut_on_spaces_and_never_inside_a_syllable():
