@@ -174,3 +174,16 @@ def test_judge_verdict_parsing():
     assert parse_verdict(" 네, 같습니다") == 1.0
     assert parse_verdict("아니오") == 0.0
     assert math.isnan(parse_verdict("잘 모르겠습니다"))
+
+
+def test_report_explains_a_conclusion_accuracy_of_zero_when_no_answer_stated_a_conclusion():
+    from eval.markdown import answer_lines
+
+    def row(config, stated):
+        return {"config": config, "group": "all", "answers_with_unsupported_citation": 0,
+                "conclusion_accuracy": {"mean": 0.0, "lo": 0.0, "hi": 0.0},
+                "conclusion_stated": {"mean": stated, "lo": stated, "hi": stated}}
+
+    report = {"configs": [{"name": "default"}, {"name": "llm"}], "answers": [row("default", 0.0), row("llm", 0.4)]}
+    text = "\n".join(answer_lines(report))
+    assert "default: 결론 일치 0은" in text and "llm: 결론 일치" not in text
