@@ -9,11 +9,13 @@ read is logged with its reason and the batch goes on; ``BatchReport.ok`` is Fals
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from assistant.output import atomic_write_text, document_from_text, parse_format
 from assistant.tasks.summarize import Summary, parse_length, resolve_generator, summarize_document
 
 STATE_FILE = ".summarize-state.json"
+LOCK_FILE = ".summarize.lock"
 INDEX_CSV = "index.csv"
 CSV_COLUMNS = ("file", "title", "status", "lines", "seconds", "error")
 STATE_VERSION = 1
@@ -164,18 +167,43 @@ def summarize_batch(paths: Iterable[Path | str], out_dir: Path | str, *, setting
         raise AssistantError("요약할 파일이 없습니다. 경로를 확인하세요.")
     if total_hint:
         total_hint(len(files))
-    state = _State(out, {"max_lines": max_lines, "formats": fmts, "generator": gen.identity})
-    names = output_names([p for p, _ in files])
-    report = BatchReport(out_dir=out)
-    start = time.perf_counter()
-    for path, supported in files:
-        item = _one(path, supported, names[path], out, fmts, max_lines, gen, settings, state, sha256_of)
-        report.items.append(item)
-        _write_csv(report.index_csv, report.items)
-        if on_progress:
-            on_progress(item)
-    report.seconds = time.perf_counter() - start
+    with _folder_lock(out):
+        _remove_stale_temporaries(out)
+        state = _State(out, {"max_lines": max_lines, "formats": fmts, "generator": gen.identity})
+        names = output_names([p for p, _ in files])
+        report = BatchReport(out_dir=out)
+        start = time.perf_counter()
+        for path, supported in files:
+            item = _one(path, supported, names[path], out, fmts, max_lines, gen, settings, state, sha256_of)
+            report.items.append(item)
+            _write_csv(report.index_csv, report.items)
+            if on_progress:
+                on_progress(item)
+        report.seconds = time.perf_counter() - start
     return report
+
+
+@contextmanager
+def _folder_lock(out: Path) -> Iterator[None]:
+    """One batch at a time per output folder: two would overwrite each other's state and index."""
+    with open(out / LOCK_FILE, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AssistantError(f"출력 폴더 {out}에 다른 일괄 요약이 쓰는 중입니다. 끝난 뒤 다시 실행하거나 "
+                                 "다른 --out 폴더를 지정하세요.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete the temporary files of writes a killed run never finished (``.<name>.<random>.tmp``, see
+    ``atomic_write_bytes``); safe under the folder lock, since no other batch is writing here."""
+    for tmp in out.glob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def _one(path: Path, supported: bool, name: str, out: Path, fmts: list[str], max_lines: int, gen: Generator,

@@ -147,15 +147,43 @@ def test_killed_batch_resumes_where_it_stopped(shared_corpus, tmp_path) -> None:
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the batch finished before it could be interrupted"
     assert 3 <= done_before < len(names) * 3
-    assert not list(out_dir.glob(".*.tmp")), "no half-written file may be left under its final name"
+    # the kill may land inside an atomic write: its temporary file may remain, but every file under its
+    # final name is complete (the state file parses, every summary written so far is whole)
+    json.loads(state.read_text(encoding="utf-8"))
+    for md in out_dir.glob("*.md"):
+        assert md.read_text(encoding="utf-8").strip(), md
     rerun = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
+    assert not list(out_dir.glob(".*.tmp")), "the rerun removes temporaries a killed run left behind"
     rows = read_csv(out_dir)
     assert len(rows) == len(names) * 3
     skipped = [n for n, r in rows.items() if r["status"] == "skipped"]
     assert len(skipped) >= done_before
     assert {r["status"] for r in rows.values()} <= {"ok", "skipped"}
     assert all((out_dir / f"{Path(n).stem}.md").is_file() for n in rows)
+
+
+def test_a_second_batch_into_the_same_folder_is_refused_while_one_runs(tmp_path) -> None:
+    import fcntl
+
+    from assistant.errors import AssistantError
+    from assistant.tasks.summarize_batch import LOCK_FILE
+
+    src = tmp_path / "보고서"
+    src.mkdir()
+    (src / "a.md").write_text("# 보고\n\n민원 처리 기간을 단축했다. 처리 건수는 1,204건이다.\n", encoding="utf-8")
+    out_dir = tmp_path / "요약"
+    out_dir.mkdir()
+    stale = out_dir / ".a.md.x1y2z3.tmp"
+    stale.write_text("반쯤 쓴 파일", encoding="utf-8")
+    with open(out_dir / LOCK_FILE, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another batch is running here
+        with pytest.raises(AssistantError, match="다른 일괄 요약"):
+            summarize_batch([src], out_dir, settings=_settings(), formats="md", length="5 lines")
+        assert stale.exists(), "nothing is touched while the other batch holds the folder"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    report = summarize_batch([src], out_dir, settings=_settings(), formats="md", length="5 lines")
+    assert report.ok and not stale.exists() and (out_dir / "a.md").is_file()
 
 
 def test_interrupt_with_ctrl_c_is_reported_and_resumable(shared_corpus, tmp_path) -> None:
