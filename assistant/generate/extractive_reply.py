@@ -89,13 +89,21 @@ def is_small_talk(sentence: str) -> bool:
 def requestsentences(complaint: str, limit: int = 2) -> list[str]:
     """The sentences that carry the citizen's request (question, request or proposal), small talk skipped."""
     sents = [s for s in sentences(without_placeholders(complaint, keep=True))
-             if not _SMALL_TALK.search(s) and len(s) >= 6]
+             if not _SMALL_TALK.search(s) and len(s) >= 6 and not _identifies(s)]
     asks = [s for s in sents if _ASK_CUES.search(s)]
     if not asks:
         return sents[:limit] or [complaint.strip()[:200]]
     context = sents[0]  # what happened, then what is asked
     chosen = [context, asks[-1]] if context is not asks[-1] else [asks[-1]]
     return chosen[:limit]
+
+
+def _identifies(sentence: str) -> bool:
+    """A self-introduction whose content is masked personal data ("저는 [성명](주민등록번호 [주민등록번호])이고
+    [주소]에 삽니다"): the 요지 restates what is asked, not who asks."""
+    from assistant.tasks.pii import PLACEHOLDERS
+
+    return any(ph in sentence for ph in PLACEHOLDERS.values()) and not _ASK_CUES.search(sentence)
 
 
 def gist_paragraph(complaint: str, kind: str) -> str:

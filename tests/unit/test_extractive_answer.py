@@ -135,3 +135,17 @@ def test_condense_task_through_the_generator_interface():
                             history=[("user", "민원 처리기간은 어떻게 계산하나요?")])
     out = ExtractiveGenerator().generate(req)
     assert out.startswith("민원 처리기간") and out.endswith(" 공휴일은요?")
+
+
+def test_complaint_gist_restates_the_request_not_the_masked_self_introduction():
+    from assistant.generate.extractive_reply import gist_paragraph
+    from assistant.tasks.pii import mask_pii
+
+    complaint = ("안녕하세요. 저는 홍길동(주민등록번호 850101-1234567)이고 서울특별시 종로구 세종대로 209에 삽니다. "
+                 "지난주 구청에 정보공개를 청구했는데 아직 아무 연락이 없습니다. "
+                 "언제까지 결정해 주셔야 하는지 알려 주세요. 연락처는 010-1234-5678입니다.")
+    masked = mask_pii(complaint).text
+    assert "850101" not in masked and "[" in masked
+    gist = gist_paragraph(masked, "질의민원")
+    assert "지난주 구청에 정보공개를 청구했는데" in gist and "언제까지 결정해 주셔야 하는지" in gist
+    assert "[" not in gist and "삽니다" not in gist, gist
