@@ -250,9 +250,13 @@ class Ingestor:
         t0 = time.perf_counter()
         texts = list(dict.fromkeys(t for d in docs for t in d.to_split))
         split = dict(zip(texts, split_sentences_batch(texts, self.settings.threads), strict=True))
+        def sentences_of(text: str) -> list[str]:
+            if text not in split:  # the first pass saw every such text; this is only a safety net
+                split[text] = split_sentences_batch([text], self.settings.threads)[0]
+            return [sentence for sentence, _ in split[text]]
+
         for d in docs:
-            d.chunks = chunk_blocks(d.doc_id, d.parsed.title, d.parsed.blocks, self.params,
-                                    lambda t: [sentence for sentence, _ in split[t]])
+            d.chunks = chunk_blocks(d.doc_id, d.parsed.title, d.parsed.blocks, self.params, sentences_of)
             d.outcome.chunks = len(d.chunks)
         report.timings["parse"] += time.perf_counter() - t0
         return {sentence: terms for rows in split.values() for sentence, terms in rows}
