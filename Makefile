@@ -32,10 +32,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# index the bundled samples on first run only, then show an example search
+# index the bundled samples on first run only (searchable at once; the server fills the e5 vectors in the
+# background), then show an example search
 sample-index: $(STAMP)
 	@if [ ! -f indexes/$(SAMPLE_INDEX)/CURRENT ]; then \
-	  $(ASSISTANT) ingest samples --index $(SAMPLE_INDEX); \
+	  $(ASSISTANT) ingest samples --index $(SAMPLE_INDEX) --semantic later; \
 	fi
 
 HOST ?= 127.0.0.1

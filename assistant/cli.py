@@ -44,7 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--department", default="", help="담당 부서 (부서 등급 문서에 필수)")
     ing.add_argument("--prune", action="store_true", help="지정한 폴더에서 사라진 파일의 문서를 색인에서 삭제")
     ing.add_argument("--quiet", action="store_true", help="진행 표시줄 없이 요약만 출력")
+    ing.add_argument("--semantic", choices=["now", "later"], default="now",
+                     help="의미 검색 벡터(e5): now = 색인 직후 이어서 계산(기본, Ctrl-C로 멈춰도 검색 가능), "
+                          "later = 건너뜀 (assistant semantic fill 또는 웹 앱이 나중에 채움)")
     ing.set_defaults(func=cmd_ingest)
+
+    sem = sub.add_parser("semantic", help="의미 검색 벡터(e5) 채우기·상태")
+    sems = sem.add_subparsers(metavar="ACTION")
+    sfill = sems.add_parser("fill", help="색인의 빠진 의미 검색 벡터를 계산")
+    sfill.add_argument("--index")
+    sfill.add_argument("--quiet", action="store_true")
+    sfill.add_argument("--background", action="store_true",
+                       help="낮은 우선순위·1스레드로 실행 (웹 앱이 쓰는 방식)")
+    sfill.set_defaults(func=cmd_semantic_fill)
+    sstat = sems.add_parser("status", help="의미 검색 벡터가 준비된 청크 수")
+    sstat.add_argument("--index")
+    sstat.set_defaults(func=cmd_semantic_status)
 
     se = sub.add_parser("search", help="색인에서 관련 구절 검색")
     se.add_argument("query")
@@ -118,6 +133,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.write(f"실패: {outcome.path} — {outcome.reason}", file=sys.stderr)
 
     def set_total(n: int) -> None:
+        if args.quiet:  # one line even when quiet: scripts (and tests) can tell the work has begun
+            print(f"색인 시작: 파일 {n}개", file=sys.stderr, flush=True)
         bar.total = n
         bar.refresh()
 
@@ -130,8 +147,64 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         removed = len(_prune(ingestor, store, args.paths))
     print(f"색인 '{store.name}': 성공 {report.count('ok')}개, 실패 {report.count('failed')}개, "
           f"건너뜀 {report.count('skipped')}개, 청크 {report.chunks}개"
-          + (f", 삭제 {removed}개" if args.prune else "") + f", {report.seconds:.1f}초")
+          + (f", 삭제 {removed}개" if args.prune else "") + f", {report.seconds:.1f}초 (검색 가능)")
+    if args.semantic == "now" and store.exists():
+        _fill_semantic(settings, store, args.quiet)
     return 0 if report.ok else 1
+
+
+def _fill_semantic(settings: Settings, store, quiet: bool) -> None:
+    """Compute the semantic vectors the index lacks, with a progress bar; Ctrl-C keeps what is done."""
+    import threading
+
+    from tqdm import tqdm
+
+    from assistant.index.semantic import fill_index
+
+    if settings.semantic_embedder in ("", "none"):
+        return
+    stop = threading.Event()
+    bar = tqdm(total=0, unit="청크", desc="의미 검색 벡터", file=sys.stderr, disable=quiet or None, dynamic_ncols=True)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = fill_index(settings, store, stop=stop, progress=progress)
+    except KeyboardInterrupt:
+        stop.set()
+        bar.close()
+        print("의미 검색 벡터 계산을 멈췄습니다. 검색은 그대로 되며, 남은 벡터는 "
+              f"'assistant semantic fill --index {store.name}' 또는 웹 앱이 채웁니다.", file=sys.stderr)
+        return
+    finally:
+        bar.close()
+    if report.busy:
+        print("다른 작업이 의미 검색 벡터를 계산하고 있어 건너뜁니다.", file=sys.stderr)
+    elif report.todo:
+        print(f"의미 검색 벡터 {report.done:,}개 계산, {report.seconds:.1f}초")
+
+
+def cmd_semantic_fill(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings, args.index)
+    if not store.exists():
+        raise AssistantError(f"색인 '{store.name}'이 없습니다. 먼저 'assistant ingest 경로 --index {store.name}'로 만드세요.")
+    if args.background:
+        os.nice(10)
+        settings = settings.with_overrides(threads=1)
+    _fill_semantic(settings, store, args.quiet)
+    return 0
+
+
+def cmd_semantic_status(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index.semantic import coverage
+
+    store = _store(settings, args.index)
+    have, total = coverage(settings, store)
+    print(f"색인 '{store.name}': 의미 검색 벡터 {have:,}/{total:,}개 준비됨 ({settings.semantic_embedder})")
+    return 0
 
 
 def _prune(ingestor, store, roots: Sequence[Path]) -> list[str]:

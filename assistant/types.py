@@ -78,6 +78,7 @@ class Hit:
     ordinals: tuple[int, ...] = ()
     page: int | None = None
     article: str | None = None
+    positions: tuple[int, ...] = ()   # index positions of the merged chunks (same order as ``ordinals``)
 
     def to_json(self, rank: int) -> dict[str, Any]:
         return {

@@ -18,7 +18,8 @@ import numpy as np
 
 from assistant.index.embedders import Embedder
 from assistant.index.manifest import Manifest
-from assistant.index.morph import content_terms_batch, split_sentences
+from assistant.korean.morph import content_terms_batch
+from assistant.korean.sentences import split_sentences
 from assistant.index.store import DocumentRecord, IndexStore, NewDocument
 from assistant.ingest.base import parse_file
 from assistant.types import Chunk

@@ -1,13 +1,15 @@
-"""Ask latency with the extractive generator on the sample index, time to first streamed event, memory,
-and the abstention calibration.
+"""Ask latency with the default configuration on the sample index, time to first streamed event, memory,
+and the answerability decisions on a calibration list.
 
-    python bench/bench_ask.py                      # builds the sample index in a temp folder (~2 min), then measures
+    python bench/bench_ask.py                      # builds the sample index and its e5 vectors (~6 min), then measures
     python bench/bench_ask.py --index-dir indexes   # reuse an index of samples/ that already exists (name: default)
-    python bench/bench_ask.py --calibrate           # also print each calibration question's evidence coverage
+    python bench/bench_ask.py --calibrate           # also print each calibration question's gate probability
 
-Target: p50 < 150 ms per ask (2 cores, no GPU). Every ask runs the whole path a user's question takes:
-PII masking, Kiwi analysis, hybrid retrieval (USE embedding + BM25), evidence check, sentence selection and
-citation validation. Figures are printed and written to bench/out/bench_ask-<time>.json.
+Targets: p50 ≤ 150 ms and p95 ≤ 400 ms per ask (2 cores, no GPU). Every ask runs the whole path a user's
+question takes: PII masking, Kiwi analysis, hybrid retrieval (BM25 with lexicon expansion + the e5 semantic
+layer: one query embedding), the answerability gate, answer-first composition and citation checks. The
+index's semantic vectors are filled before measuring (the steady state a server reaches minutes after an
+upload). Figures are printed and written to bench/out/bench_ask-<time>.json.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
 from assistant.generate.extractive import ExtractiveGenerator  # noqa: E402
-from assistant.index.embedders import UseMultilingual  # noqa: E402
+from assistant.index.embedders import make_embedder  # noqa: E402
+from assistant.index.semantic import fill_index  # noqa: E402
 from assistant.index.store import IndexStore  # noqa: E402
 from assistant.ingest.pipeline import Ingestor  # noqa: E402
 from assistant.retrieve.search import open_retriever  # noqa: E402
@@ -50,6 +53,12 @@ ANSWERABLE = [
     "지방자치단체의 자체감사 대상기관의 범위는?",
     "복합민원은 어떻게 처리하나요?",
     "비공개 대상 정보에는 어떤 것이 있나요?",
+    # everyday wording (not in any gold set)
+    "민원 넣은 지 일주일 됐는데 답이 없어요 원래 며칠 걸려요?",
+    "정보공개 거절당하면 어떻게 다시 요청해요?",
+    "전화로 계속 욕하는 민원인 끊어도 됨?",
+    "민원 서류 빠진 거 있으면 바로 돌려보내도 되나요?",
+    "토요일도 처리기간에 들어가요?",
 ]
 UNANSWERABLE = [
     "우주 발사체의 추진제는 무엇인가요?",
@@ -75,13 +84,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def build_index(root: Path, embedder: UseMultilingual) -> tuple[Settings, float]:
+def build_index(root: Path) -> tuple[Settings, float, float]:
+    """The sample index with the default settings, and its semantic vectors (seconds for each)."""
     settings = Settings(index_dir=root, index_name="default")
+    store = IndexStore(root, "default")
     t0 = time.perf_counter()
-    report = Ingestor(settings, IndexStore(root, "default"), embedder).run([ROOT / "samples"])
+    report = Ingestor(settings, store, make_embedder(settings)).run([ROOT / "samples"])
     if not report.ok:
         raise SystemExit(f"sample ingest failed: {[o.reason for o in report.outcomes if o.status == 'failed']}")
-    return settings, time.perf_counter() - t0
+    t1 = time.perf_counter()
+    fill_index(settings, store)
+    return settings, t1 - t0, time.perf_counter() - t1
 
 
 def measure(service: AskService, questions: list[str], rounds: int) -> dict:
@@ -118,34 +131,38 @@ def calibration(service: AskService) -> dict:
     for group, questions in (("answerable", ANSWERABLE), ("unanswerable", UNANSWERABLE)):
         for q in questions:
             ans = service.ask(q)
-            rows.append({"group": group, "question": q, "coverage": round(ans.coverage, 3),
-                         "abstained": ans.abstained})
+            d = ans.decision
+            rows.append({"group": group, "question": q, "probability": round(d.probability, 3) if d else 0.0,
+                         "model": d.model if d else "none", "abstained": ans.abstained})
     wrong = [r for r in rows if r["abstained"] != (r["group"] == "unanswerable")]
-    return {"threshold": service.settings.abstain_min_coverage, "rows": rows, "misclassified": len(wrong)}
+    return {"rows": rows, "misclassified": len(wrong)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index-dir", type=Path, help="existing index folder holding a 'default' index of samples/")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the question list")
-    ap.add_argument("--calibrate", action="store_true", help="print each calibration question's coverage")
+    ap.add_argument("--calibrate", action="store_true", help="print each calibration question's gate probability")
     args = ap.parse_args()
 
-    embedder = UseMultilingual(threads=2)
     tmp = None
+    fill_s = None
     if args.index_dir:
         settings, build_s = Settings(index_dir=args.index_dir, index_name="default"), None
     else:
         tmp = Path(tempfile.mkdtemp(prefix="bench-ask-"))
-        print("building the sample index …", flush=True)
-        settings, build_s = build_index(tmp, embedder)
+        print("building the sample index and its semantic vectors …", flush=True)
+        settings, build_s, fill_s = build_index(tmp)
     try:
         t0 = time.perf_counter()
-        service = AskService(open_retriever(settings, embedder=embedder), ExtractiveGenerator(), settings)
+        retriever = open_retriever(settings)
+        service = AskService(retriever, ExtractiveGenerator(), settings)
         open_s = time.perf_counter() - t0
         res = measure(service, ANSWERABLE + UNANSWERABLE, args.rounds)
         res["answered_only"] = measure(service, ANSWERABLE, args.rounds)
-        res.update(index_build_s=build_s, open_s=open_s, calibration=calibration(service),
+        layer = retriever.semantic
+        res.update(index_build_s=build_s, semantic_fill_s=fill_s, open_s=open_s, calibration=calibration(service),
+                   semantic_coverage=list(layer.coverage) if layer is not None else None,
                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         if tmp:
@@ -160,10 +177,14 @@ def main() -> None:
 
 def print_report(res: dict, show_rows: bool) -> None:
     if res["index_build_s"] is not None:
-        print(f"sample index built in {res['index_build_s']:.1f} s")
+        print(f"sample index built in {res['index_build_s']:.1f} s (searchable), semantic vectors in "
+              f"{res['semantic_fill_s']:.0f} s")
+    if res["semantic_coverage"]:
+        have, total = res["semantic_coverage"]
+        print(f"semantic vectors: {have:,}/{total:,} chunks")
+    met = "met" if res["p50_ms"] <= 150 and res["p95_ms"] <= 400 else "NOT met"
     print(f"\nask (extractive, sample index, {res['asks']} asks): p50 {res['p50_ms']:.1f} ms, "
-          f"p95 {res['p95_ms']:.1f} ms, max {res['max_ms']:.1f} ms  (target p50 < 150 ms: "
-          f"{'met' if res['p50_ms'] < 150 else 'NOT met'})")
+          f"p95 {res['p95_ms']:.1f} ms, max {res['max_ms']:.1f} ms  (targets p50 ≤ 150 ms, p95 ≤ 400 ms: {met})")
     ans = res["answered_only"]
     print(f"  answerable questions only ({ans['asks']} asks): p50 {ans['p50_ms']:.1f} ms, p95 {ans['p95_ms']:.1f} ms")
     st = res["stage_p50_ms"]
@@ -173,12 +194,11 @@ def print_report(res: dict, show_rows: bool) -> None:
           f"p95 {res['first_event_p95_ms']:.1f} ms; first token p50 {res['first_token_p50_ms']:.1f} ms / "
           f"p95 {res['first_token_p95_ms']:.1f} ms")
     cal = res["calibration"]
-    print(f"abstention (threshold {cal['threshold']}): {cal['misclassified']} of {len(cal['rows'])} "
-          "calibration questions misclassified")
+    print(f"answerability gate: {cal['misclassified']} of {len(cal['rows'])} calibration questions misclassified")
     if show_rows:
         for r in cal["rows"]:
             verdict = "abstain" if r["abstained"] else "answer"
-            print(f"  {r['group']:<12} {r['coverage']:.2f} {verdict:<7} {r['question']}")
+            print(f"  {r['group']:<12} p={r['probability']:.2f} ({r['model']}) {verdict:<7} {r['question']}")
     print(f"peak RSS {res['peak_rss_mb']:.0f} MB, index open {res['open_s']:.2f} s")
 
 

@@ -33,7 +33,7 @@ import _corpus as corpus_mod  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
 from assistant.index.embedders import UseMultilingual, make_embedder  # noqa: E402
-from assistant.index.morph import content_terms, kiwi  # noqa: E402
+from assistant.korean.morph import content_terms, kiwi  # noqa: E402
 from assistant.index.store import IndexStore, faiss_module  # noqa: E402
 from assistant.ingest.pipeline import Ingestor  # noqa: E402
 from assistant.retrieve.filters import SearchFilter  # noqa: E402

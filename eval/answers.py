@@ -9,20 +9,21 @@ imported the caller records a note instead of numbers.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.korean.sentences import display_sentences, first_sentence
+from assistant.korean.statute import labels_in
 from eval.corpora import CorpusSpec
 from eval.metrics import conclusion_polarity, groundedness, token_f1
 from eval.retrieval import gold_passages
 from eval.textmatch import article_labels, passage_relevant
 
 _CITE = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?다요])\s+|\n+")
-_LAW_CITE = re.compile(r"제\s*\d+\s*조(?:\s*의\s*\d+)?")
 
 
 def ask_service_class() -> Any | None:
@@ -51,7 +52,7 @@ class AnswerRun:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text or "") if len(s.strip()) >= 2]
+    return [s for s in display_sentences(text) if len(s) >= 2]
 
 
 def sentence_support(answer: str, passages: dict[int, str], terms: Callable[[Sequence[str]], list[list[str]]],
@@ -80,7 +81,7 @@ def unsupported_law_citations(answer: str, cited_texts: Sequence[str]) -> int:
     available = set()
     for t in cited_texts:
         available |= article_labels(t)
-    return sum(1 for label in article_labels(" ".join(_LAW_CITE.findall(answer or ""))) if label not in available)
+    return sum(1 for label in labels_in(answer or "") if label not in available)
 
 
 def score_answer(row: dict[str, Any], ans: Any, spec: CorpusSpec,
@@ -100,6 +101,12 @@ def score_answer(row: dict[str, Any], ans: Any, spec: CorpusSpec,
     passages = {p.n: p.text for p in citations}
     out["groundedness"] = sentence_support(ans.answer, passages, terms)
     out["unsupported_law_citations"] = float(unsupported_law_citations(ans.answer, [p.text for p in citations]))
+    lead = row.get("lead") or []
+    if lead:
+        from eval.gold.people import lead_found
+
+        out["answer_first"] = 1.0 if lead_found(lead, first_sentence(ans.answer)) else 0.0
+        out["lead_anywhere"] = 1.0 if lead_found(lead, ans.answer) else 0.0
     reference = row.get("reference") or ""
     if reference:
         pred, ref = terms([_CITE.sub("", ans.answer), reference])
@@ -122,6 +129,11 @@ def run_answers(service: Any, spec: CorpusSpec, rows: Sequence[dict[str, Any]],
         ans = service.ask(row["question"])
         latency = (time.perf_counter() - t0) * 1000
         metrics = score_answer(row, ans, spec, terms)
+        decision = getattr(ans, "decision", None)
+        if decision is not None and decision.model != "none":
+            p = min(max(decision.probability, 1e-6), 1 - 1e-6)
+            t = _threshold(decision.model)
+            metrics["gate_logit"] = math.log(p / (1 - p)) - math.log(t / (1 - t))
         if judge is not None and metrics and row.get("reference"):
             metrics["judge_agreement"] = judge.verdict(row["question"], row["reference"], _CITE.sub("", ans.answer))
         runs.append(AnswerRun(row["id"], row["set"], row["split"], bool(row.get("answerable", True)),
@@ -129,6 +141,12 @@ def run_answers(service: Any, spec: CorpusSpec, rows: Sequence[dict[str, Any]],
         if progress:
             progress(i, len(rows))
     return runs
+
+
+def _threshold(model: str) -> float:
+    from assistant.tasks.gate import load_models
+
+    return load_models()[model].threshold
 
 
 def make_service(settings: Any) -> Any:

@@ -102,15 +102,19 @@ def draw_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
         return []
     out = []
     for group, fname, target in (("laws+welfare", "recall5_laws_welfare.png", 0.95),
-                                 ("allganize (page)", "recall5_allganize.png", 0.92)):
-        rows = [r for r in report["retrieval"] if r["group"] == group]
+                                 ("allganize (page)", "recall5_allganize.png", 0.92),
+                                 ("people laws+welfare", "recall5_people_laws_welfare.png", 0.95),
+                                 ("people allganize (page)", "recall5_people_allganize.png", 0.90)):
+        split = "blind" if any(r["group"] == group and r.get("split") == "blind" for r in report["retrieval"]) \
+            else "all"
+        rows = [r for r in report["retrieval"] if r["group"] == group and r.get("split", "all") == split]
         if rows:
             out.append(_bars(plt, rows, "recall@5", f"Recall@5 — {group}", out_dir / fname, target))
-    rows = [r for r in report["retrieval"] if r["group"] == "all"]
+    rows = [r for r in report["retrieval"] if r["group"] == "all" and r.get("split", "all") == "all"]
     if rows:
         out.append(_bars(plt, rows, "mrr@10", "MRR@10 — 전체 질문", out_dir / "mrr10_all.png"))
         out.append(_latency(plt, rows, out_dir / "latency.png"))
-    answers = [r for r in report["answers"] if r["group"] == "all"]
+    answers = [r for r in report["answers"] if r["group"] == "all" and r.get("split", "all") == "all"]
     if answers:
         out.append(_answers(plt, answers, out_dir / "answers.png"))
     return out

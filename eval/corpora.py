@@ -29,6 +29,9 @@ SET_CORPUS = {
     "korean-laws-admin": "laws",
     "welfare-services-2023": "welfare",
     "allganize-public-docs": "allganize",
+    "people-laws": "laws",
+    "people-welfare": "welfare",
+    "people-allganize": "allganize",
 }
 
 LAW_FILES = (

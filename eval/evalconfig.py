@@ -22,7 +22,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from eval import CONFIG_DIR
 
-DEFAULT_CONFIGS = ("default", "bm25-only", "dense-only", "char-ngram", "baseline-naive", "st-folder", "openai-llm")
+DEFAULT_CONFIGS = ("default", "bm25-only", "dense-only", "use-hybrid", "char-ngram", "baseline-naive", "st-folder",
+                   "openai-llm")
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 

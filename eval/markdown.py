@@ -54,26 +54,34 @@ def _ms(lat: dict[str, Any]) -> str:
     return "–" if lat.get("p50") is None else f"{lat['p50']:.0f} / {lat['p95']:.0f}"
 
 
-def _row(rows: list[dict[str, Any]], config: str, mode: str, group: str) -> dict[str, Any] | None:
+def _row(rows: list[dict[str, Any]], config: str, mode: str, group: str, split: str = "all") -> dict[str, Any] | None:
     for r in rows:
-        if r["config"] == config and r["mode"] == mode and r["group"] == group:
+        if r["config"] == config and r["mode"] == mode and r["group"] == group and r.get("split", "all") == split:
             return r
     return None
+
+
+PEOPLE_GROUPS = (("people laws+welfare", "법령·복지"), ("people allganize (page)", "공공문서(쪽)"))
 
 
 def headline(report: dict[str, Any]) -> list[str]:
     ret = report["retrieval"]
     pairs = list(dict.fromkeys((r["config"], r["mode"], r["label"]) for r in ret))
-    lines = ["| 설정 · 검색 방식 | Recall@5 법령·복지 (전체) | Recall@5 법령·복지 (직접 작성 질문) | "
-             "Recall@5 공공문서(쪽) | Recall@1 전체 | MRR@10 전체 | nDCG@10 전체 | 응답 ms p50 / p95 |",
-             "|---|---|---|---|---|---|---|---|"]
+    splits = [s for s in ("dev", "blind") if any(r.get("split") == s and r["group"].startswith("people")
+                                                 for r in ret)]
+    people_cols = [(g, label, s) for g, label in PEOPLE_GROUPS for s in (splits or ["all"])]
+    head = ["설정 · 검색 방식", "Recall@5 법령·복지 (기존 골드셋)", "Recall@5 공공문서(쪽) (기존)"]
+    head += [f"Recall@5 {label} — 사람들의 말 ({s})" for _, label, s in people_cols]
+    head += ["MRR@10 전체", "응답 ms p50 / p95"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for config, mode, label in pairs:
-        lw, hw, ag, al = (_row(ret, config, mode, g)
-                          for g in ("laws+welfare", "handwritten laws+welfare", "allganize (page)", "all"))
-        lines.append(f"| **{config}** · {mode} — {label} | {_ci(lw and lw['recall@5'])} | "
-                     f"{_ci(hw and hw['recall@5'])} | {_ci(ag and ag['recall@5'])} | "
-                     f"{_ci(al and al['recall@1'])} | {_ci(al and al['mrr@10'])} | {_ci(al and al['ndcg@10'])} | "
-                     f"{_ms(al['latency_ms']) if al else '–'} |")
+        lw, ag, al = (_row(ret, config, mode, g) for g in ("laws+welfare", "allganize (page)", "all"))
+        cells = [f"**{config}** · {mode} — {label}", _ci(lw and lw["recall@5"]), _ci(ag and ag["recall@5"])]
+        for g, _, sp in people_cols:
+            r = _row(ret, config, mode, g, sp)
+            cells.append(_ci(r and r["recall@5"]))
+        cells += [_ci(al and al["mrr@10"]), _ms(al["latency_ms"]) if al else "–"]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -81,8 +89,8 @@ def target_lines(report: dict[str, Any]) -> list[str]:
     lines = ["| 목표 | 기준 | 달성 | 충족 | 차이 |", "|---|---|---|---|---|"]
     for t in report["targets"]:
         goal = t["goal"]
-        goal_s = f"≥ {goal}" if t["name"] in ("recall5_laws_welfare", "recall5_allganize", "abstention_correct") else \
-            (f"< {goal}" if t["name"] == "false_abstention" else f"= {goal}")
+        higher = t["name"].startswith("recall5") or t["name"] in ("abstention_correct", "answer_first")
+        goal_s = f"≥ {goal}" if higher else (f"≤ {goal}" if t["name"] == "false_abstention" else f"= {goal}")
         ach = "–" if t["achieved"] is None else f"{t['achieved']}"
         met = "–" if t["met"] is None else ("✅ 충족" if t["met"] else "❌ 미달")
         gap = "" if not t.get("gap") else f"{t['gap']:+.3f}".replace("+", "")
@@ -94,9 +102,10 @@ def per_set_lines(report: dict[str, Any]) -> list[str]:
     lines = ["| 설정 · 방식 | 골드셋 | 질문 수 | Recall@1 | Recall@5 | Recall@10 | MRR@10 | nDCG@10 |",
              "|---|---|---|---|---|---|---|---|"]
     for r in report["retrieval"]:
-        if r["group"] in ("all", "laws+welfare", "allganize (page)", "handwritten laws+welfare"):
+        if r["group"] in ("all", "laws+welfare", "allganize (page)", "handwritten laws+welfare", "people all"):
             continue
-        lines.append(f"| {r['config']} · {r['mode']} | {r['group']} | {r['n']} | {_ci(r['recall@1'])} | "
+        group = r["group"] if r.get("split", "all") == "all" else f"{r['group']} ({r['split']})"
+        lines.append(f"| {r['config']} · {r['mode']} | {group} | {r['n']} | {_ci(r['recall@1'])} | "
                      f"{_ci(r['recall@5'])} | {_ci(r['recall@10'])} | {_ci(r['mrr@10'])} | {_ci(r['ndcg@10'])} |")
     return lines
 
@@ -105,14 +114,24 @@ def answer_lines(report: dict[str, Any]) -> list[str]:
     notes = [f"{c['name']}: {c['answer_note']}" for c in report["configs"] if c.get("answer_note")]
     if not report["answers"]:
         return [f"답변 평가 없음. {' '.join(notes)}".strip()]
-    lines = ["| 설정 | 골드셋 | 답 없는 질문 거절 | 잘못된 거절 | 결론 일치 | 형태소 F1 | 인용 정확도 | "
-             "인용 재현율 | 근거 일치도 | LLM 채점 일치 | 근거 없는 조문 인용(건) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| 설정 | 골드셋 | 답 없는 질문 거절 | 잘못된 거절 | 첫 문장에 핵심 | 핵심이 답변 어딘가에 | 결론 일치 | "
+             "형태소 F1 | 인용 정확도 | 인용 재현율 | 근거 일치도 | LLM 채점 일치 | 근거 없는 조문 인용(건) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["answers"]:
-        cells = [r["config"], r["group"]] + [_ci(r.get(m)) for m in (
-            "abstention_correct", "false_abstention", "conclusion_accuracy", "token_f1", "citation_precision",
-            "citation_recall", "groundedness", "judge_agreement")] + [str(r["answers_with_unsupported_citation"])]
+        group = r["group"] if r.get("split", "all") == "all" else f"{r['group']} ({r['split']})"
+        cells = [r["config"], group] + [_ci(r.get(m)) for m in (
+            "abstention_correct", "false_abstention", "answer_first", "lead_anywhere", "conclusion_accuracy",
+            "token_f1", "citation_precision", "citation_recall", "groundedness", "judge_agreement")]
+        cells.append(str(r["answers_with_unsupported_citation"]))
         lines.append("| " + " | ".join(cells) + " |")
+    curves = [r for r in report["answers"] if r["group"] == "people all" and r.get("gate_curve")]
+    if curves:
+        lines += ["", "답변 가능 여부 판단(gate)의 절충 곡선 — ASSISTANT_GATE_BIAS를 바꾸면 "
+                  "(0 = dev에서 정한 기본값):", "",
+                  "| 설정 (분할) | gate bias | 답 있는 질문 거절률 | 답 없는 질문 거절률 |", "|---|---|---|---|"]
+        for r in curves:
+            for bias, fd, cd in r["gate_curve"]:
+                lines.append(f"| {r['config']} ({r.get('split', 'all')}) | {bias:+.1f} | {fd:.3f} | {cd:.3f} |")
     # a conclusion accuracy of 0 reads as "always wrong"; say when it is "never stated" instead
     silent = sorted({r["config"] for r in report["answers"]
                      if (r.get("conclusion_stated") or {}).get("mean") == 0})

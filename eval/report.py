@@ -17,16 +17,25 @@ import numpy as np
 from eval.metrics import bootstrap_ci
 
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-ANSWER_METRICS = ("conclusion_accuracy", "conclusion_stated", "token_f1", "citation_precision", "citation_recall",
-                  "groundedness", "unsupported_law_citations", "judge_agreement")
+ANSWER_METRICS = ("answer_first", "lead_anywhere", "conclusion_accuracy", "conclusion_stated", "token_f1",
+                  "citation_precision", "citation_recall", "groundedness", "unsupported_law_citations",
+                  "judge_agreement")
 LAWS_WELFARE = ("moleg-interpretations-qa", "korean-laws-minwon", "korean-laws-admin", "welfare-services-2023")
 GROUPS: dict[str, tuple[str, ...]] = {
     "laws+welfare": LAWS_WELFARE,
     "handwritten laws+welfare": ("korean-laws-minwon", "korean-laws-admin", "welfare-services-2023"),
     "allganize (page)": ("allganize-public-docs",),
+    # questions written the way a citizen, a new 주무관 and a 팀장 type them (eval/gold/people.py), with a
+    # blind split nothing is tuned on
+    "people laws+welfare": ("people-laws", "people-welfare"),
+    "people allganize (page)": ("people-allganize",),
+    "people all": ("people-laws", "people-welfare", "people-allganize"),
 }
 TARGETS = {"recall5_laws_welfare": 0.95, "recall5_allganize": 0.92, "abstention_correct": 0.90,
-           "false_abstention": 0.05, "pii_leaks": 0, "unsupported_citations": 0}
+           "false_abstention": 0.05, "pii_leaks": 0, "unsupported_citations": 0,
+           "recall5_people_laws_welfare": 0.95, "recall5_people_allganize": 0.90, "answer_first": 0.85}
+#: the split the acceptance targets are judged on when present (never used to tune anything)
+JUDGED_SPLIT = "blind"
 
 
 def summarise(values: Iterable[float], n_boot: int = 2000) -> dict[str, Any]:
@@ -58,6 +67,12 @@ def _groups_of(sets: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _splits(items: Sequence[Any]) -> list[str]:
+    """"all", then each split present when there are several (dev / test / blind reported side by side)."""
+    present = sorted({getattr(i, "split", "") for i in items} - {""})
+    return ["all"] + (present if len(present) > 1 else [])
+
+
 def aggregate_retrieval(results: Sequence[Any], sets: Iterable[str]) -> list[dict[str, Any]]:
     groups = _groups_of(sets)
     rows = []
@@ -66,14 +81,17 @@ def aggregate_retrieval(results: Sequence[Any], sets: Iterable[str]) -> list[dic
         for mode in modes:
             runs = [q for q in r.retrieval if q.mode == mode]
             for gname, members in groups.items():
-                chosen = [q for q in runs if q.set in members]
-                if not chosen:
-                    continue
-                row = {"config": r.config.name, "label": r.config.label, "mode": mode, "group": gname, "n": len(chosen)}
-                for m in RETRIEVAL_METRICS:
-                    row[m] = summarise(q.metrics[m] for q in chosen)
-                row["latency_ms"] = _latency([q.latency_ms for q in chosen])
-                rows.append(row)
+                in_group = [q for q in runs if q.set in members]
+                for split in _splits(in_group):
+                    chosen = [q for q in in_group if split == "all" or q.split == split]
+                    if not chosen:
+                        continue
+                    row = {"config": r.config.name, "label": r.config.label, "mode": mode, "group": gname,
+                           "split": split, "n": len(chosen)}
+                    for m in RETRIEVAL_METRICS:
+                        row[m] = summarise(q.metrics[m] for q in chosen)
+                    row["latency_ms"] = _latency([q.latency_ms for q in chosen])
+                    rows.append(row)
     return rows
 
 
@@ -84,21 +102,44 @@ def aggregate_answers(results: Sequence[Any], sets: Iterable[str]) -> list[dict[
         if not r.answers:
             continue
         for gname, members in groups.items():
-            chosen = [a for a in r.answers if a.set in members]
-            if not chosen:
-                continue
-            unans = [a for a in chosen if not a.answerable]
-            ans = [a for a in chosen if a.answerable]
-            row = {"config": r.config.name, "group": gname, "n": len(chosen), "n_unanswerable": len(unans),
-                   "abstention_correct": summarise(1.0 if a.abstained else 0.0 for a in unans),
-                   "false_abstention": summarise(1.0 if a.abstained else 0.0 for a in ans),
-                   "latency_ms": _latency([a.latency_ms for a in chosen])}
-            for m in ANSWER_METRICS:
-                row[m] = summarise(a.metrics.get(m, float("nan")) for a in ans)
-            row["answers_with_unsupported_citation"] = sum(
-                1 for a in ans if a.metrics.get("unsupported_law_citations", 0) > 0)
-            rows.append(row)
+            in_group = [a for a in r.answers if a.set in members]
+            for split in _splits(in_group):
+                chosen = [a for a in in_group if split == "all" or a.split == split]
+                if not chosen:
+                    continue
+                unans = [a for a in chosen if not a.answerable]
+                ans = [a for a in chosen if a.answerable]
+                row = {"config": r.config.name, "group": gname, "split": split, "n": len(chosen),
+                       "n_unanswerable": len(unans),
+                       "abstention_correct": summarise(1.0 if a.abstained else 0.0 for a in unans),
+                       "false_abstention": summarise(1.0 if a.abstained else 0.0 for a in ans),
+                       "latency_ms": _latency([a.latency_ms for a in chosen])}
+                for m in ANSWER_METRICS:
+                    # answer-first counts a declined answerable question as a miss
+                    values = (a.metrics.get(m, 0.0 if a.abstained else float("nan")) for a in ans) \
+                        if m == "answer_first" else (a.metrics.get(m, float("nan")) for a in ans)
+                    row[m] = summarise(values)
+                row["answers_with_unsupported_citation"] = sum(
+                    1 for a in ans if a.metrics.get("unsupported_law_citations", 0) > 0)
+                row["gate_curve"] = gate_curve(chosen)
+                rows.append(row)
     return rows
+
+
+def gate_curve(answers: Sequence[Any]) -> list[list[float]]:
+    """(gate bias, answerable declined, unanswerable declined): the trade-off the gate offers, from the
+    probabilities the runs recorded (a bias shifts the fitted threshold in log-odds)."""
+    pts = [(a.answerable, a.metrics.get("gate_logit")) for a in answers]
+    pts = [(ok, z) for ok, z in pts if z is not None and not math.isnan(z)]
+    if not pts:
+        return []
+    out = []
+    for bias in (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0):
+        ans = [z + bias < 0 for ok, z in pts if ok]
+        un = [z + bias < 0 for ok, z in pts if not ok]
+        out.append([bias, round(sum(ans) / len(ans), 4) if ans else float("nan"),
+                    round(sum(un) / len(un), 4) if un else float("nan")])
+    return out
 
 
 def _find(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
@@ -111,7 +152,7 @@ def _find(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
 def _target(name: str, label: str, achieved: float | None, goal: float, higher: bool, why: str = "") -> dict[str, Any]:
     if achieved is None:
         return {"name": name, "label": label, "goal": goal, "achieved": None, "met": None, "gap": None, "note": why}
-    met = achieved >= goal if higher else (achieved < goal if name == "false_abstention" else achieved <= goal)
+    met = achieved >= goal if higher else achieved <= goal
     gap = round(goal - achieved, 4) if higher else round(achieved - goal, 4)
     return {"name": name, "label": label, "goal": goal, "achieved": round(achieved, 4), "met": met,
             "gap": 0.0 if met else gap, "note": why}
@@ -121,20 +162,37 @@ def _mean(row: dict[str, Any] | None, metric: str) -> float | None:
     return row[metric]["mean"] if row else None
 
 
+def _judged(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
+    """The row on the blind split when there is one, else on all questions of the run."""
+    return _find(rows, split=JUDGED_SPLIT, **match) or _find(rows, split="all", **match)
+
+
 def targets(retrieval: list[dict[str, Any]], answers: list[dict[str, Any]],
             results: Sequence[Any]) -> list[dict[str, Any]]:
-    lw = _find(retrieval, config="default", mode="hybrid", group="laws+welfare")
-    ag = _find(retrieval, config="default", mode="hybrid", group="allganize (page)")
-    an = _find(answers, config="default", group="all")
+    lw = _find(retrieval, config="default", mode="hybrid", group="laws+welfare", split="all")
+    ag = _find(retrieval, config="default", mode="hybrid", group="allganize (page)", split="all")
+    plw = _judged(retrieval, config="default", mode="hybrid", group="people laws+welfare")
+    pag = _judged(retrieval, config="default", mode="hybrid", group="people allganize (page)")
+    pan = _judged(answers, config="default", group="people all")
+    an = pan or _find(answers, config="default", group="all", split="all")
+    where = f" ({pan['split']})" if pan else ""
     no_answers = "" if an else "답변 평가 없음"
     out = [
-        _target("recall5_laws_welfare", "hybrid Recall@5 — 법령·복지 질문", _mean(lw, "recall@5"),
+        _target("recall5_laws_welfare", "hybrid Recall@5 — 법령·복지 (기존 골드셋)", _mean(lw, "recall@5"),
                 TARGETS["recall5_laws_welfare"], True),
-        _target("recall5_allganize", "hybrid Recall@5 — 공공문서 쪽(page) 단위", _mean(ag, "recall@5"),
+        _target("recall5_allganize", "hybrid Recall@5 — 공공문서 쪽 (기존 골드셋)", _mean(ag, "recall@5"),
                 TARGETS["recall5_allganize"], True),
-        _target("abstention_correct", "답이 없는 질문에 답변 거절", _mean(an, "abstention_correct"),
+        _target("recall5_people_laws_welfare", f"hybrid Recall@5 — 법령·복지, 사람들이 쓰는 말"
+                f"{' (' + plw['split'] + ')' if plw else ''}", _mean(plw, "recall@5"),
+                TARGETS["recall5_people_laws_welfare"], True, "" if plw else "people 골드셋 없음"),
+        _target("recall5_people_allganize", f"hybrid Recall@5 — 공공문서 쪽, 사람들이 쓰는 말"
+                f"{' (' + pag['split'] + ')' if pag else ''}", _mean(pag, "recall@5"),
+                TARGETS["recall5_people_allganize"], True, "" if pag else "people 골드셋 없음"),
+        _target("answer_first", f"답변 첫 문장에 핵심 사실{where}", _mean(pan, "answer_first"),
+                TARGETS["answer_first"], True, "" if pan else "people 골드셋 없음"),
+        _target("abstention_correct", f"답이 없는 질문에 답변 거절{where}", _mean(an, "abstention_correct"),
                 TARGETS["abstention_correct"], True, no_answers),
-        _target("false_abstention", "답이 있는 질문을 잘못 거절", _mean(an, "false_abstention"),
+        _target("false_abstention", f"답이 있는 질문을 잘못 거절{where}", _mean(an, "false_abstention"),
                 TARGETS["false_abstention"], False, no_answers),
     ]
     replies = [c for r in results for c in (r.tasks.get("replies", {}).get("cases", []) if r.tasks else [])]

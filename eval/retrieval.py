@@ -67,6 +67,13 @@ def ensure_index(settings: Settings, spec: CorpusSpec, work_dir: Path,
     if failed:
         log(f"  경고: 색인하지 못한 파일 {len(failed)}개 — 예: {failed[0].path}: {failed[0].reason}")
     seconds = time.perf_counter() - t0
+    if indexed.semantic_embedder not in ("", "none"):
+        from assistant.index.semantic import fill_index
+
+        t1 = time.perf_counter()
+        filled = fill_index(indexed, store)
+        if filled.done:
+            log(f"  의미 검색 벡터: {filled.done}개 계산 ({time.perf_counter() - t1:.0f}초)")
     return IndexInfo(indexed, key, 0.0 if reused else seconds, store.manifest().chunk_count, reused)
 
 

@@ -26,7 +26,7 @@ from eval.evalconfig import EvalConfig, load_configs
 from eval.retrieval import QuestionRun, ensure_index, run_questions
 
 ALL_SETS = ("moleg-interpretations-qa", "korean-laws-minwon", "korean-laws-admin", "welfare-services-2023",
-            "allganize-public-docs")
+            "allganize-public-docs", "people-laws", "people-welfare", "people-allganize")
 
 
 @dataclass
@@ -69,7 +69,7 @@ def load_gold(sets: list[str], split: str, gold_dir: Path = GOLD_DIR, limit: int
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise AssistantError(f"골드셋 {path} {n}번째 줄이 올바른 JSON이 아닙니다: {exc.msg}") from None
-            if split == "all" or row.get("split") == split:
+            if split == "all" or row.get("split") == split or (split == "test" and row.get("split") == "blind"):
                 chosen.append(row)
         rows += chosen[:limit] if limit else chosen
     return rows
@@ -127,7 +127,7 @@ def _answers(result: ConfigResult, settings: Any, spec: CorpusSpec, rows: list[d
     if ask_service_class() is None:
         result.answer_note = "assistant.tasks.ask.AskService를 가져올 수 없어 답변 평가를 건너뜀"
         return
-    from assistant.index.morph import content_terms_batch
+    from assistant.korean.morph import content_terms_batch
 
     service = make_service(settings)
     log(f"  답변 평가: {spec.name} {len(rows)}문항")
@@ -152,12 +152,13 @@ def run_sts(configs: list[ConfigResult], corpus: Path, log: Callable[[str], None
         if r.status != "ok" or r.config.kind != "assistant":
             continue
         settings = r.config.make_settings()
-        key = (settings.embedder, settings.embedder_model)
-        if key in seen:
-            continue
-        seen.add(key)
-        log(f"  KLUE-STS: {settings.embedder}")
-        out.append(evaluate_embedder(make_embedder(settings), pairs))
+        for name in (settings.embedder, settings.semantic_embedder):
+            key = (name, settings.embedder_model if name == settings.embedder else "")
+            if name in ("", "none") or key in seen:
+                continue
+            seen.add(key)
+            log(f"  KLUE-STS: {name}")
+            out.append(evaluate_embedder(make_embedder(settings, name), pairs))
     return out
 
 

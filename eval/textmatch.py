@@ -13,9 +13,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.korean.scoring import char_ngrams as korean_ngrams
+from assistant.korean.statute import labels_in
+
 _SPACE = re.compile(r"\s+")
 _MARKUP = re.compile(r"\*\*|\\|<br\s*/?>|[|#]")
-_ARTICLE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
 _PAGE = re.compile(r"(?:p\.?\s*(\d+))|(?:(\d+)\s*쪽)", re.I)
 
 #: share of the gold excerpt's 3-grams a passage must contain to count as relevant
@@ -31,10 +33,8 @@ def normalise(text: str) -> str:
 
 
 def char_ngrams(text: str, n: int = 3) -> set[str]:
-    t = normalise(text)
-    if len(t) < n:
-        return {t} if t else set()
-    return {t[i:i + n] for i in range(len(t) - n + 1)}
+    """Character n-grams with markup removed (assistant.korean.scoring does the rest)."""
+    return korean_ngrams(_MARKUP.sub("", text or ""), n)
 
 
 def containment(gold: str, passage: str, n: int = 3) -> float:
@@ -52,10 +52,7 @@ def containment(gold: str, passage: str, n: int = 3) -> float:
 
 def article_labels(text: str) -> set[str]:
     """Article labels mentioned in a location string: "제10조, 제10조의2" → {"제10조", "제10조의2"}."""
-    out = set()
-    for m in _ARTICLE.finditer(unicodedata.normalize("NFC", text or "")):
-        out.add(f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else ""))
-    return out
+    return labels_in(text)
 
 
 def page_numbers(text: str) -> set[int]:

@@ -36,10 +36,17 @@ class Passage:
     #: (section, text) per original chunk, in document order, when the passage merges several chunks
     #: (e.g. 법제처 해석례: 질의요지 / 회답 / 이유). Optional: backends fall back to ``text``.
     segments: tuple[tuple[str, str], ...] = ()
+    #: the location of each segment's chunk ("3쪽", "제14조"), parallel to ``segments`` when known
+    segment_locations: tuple[str, ...] = ()
+    #: the exact sentences of ``text`` an answer quotes (filled when citations are made precise)
+    quotes: tuple[str, ...] = ()
 
     def citation_json(self) -> dict[str, Any]:
-        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
-                "location": self.location, "text": self.text}
+        out = {"n": self.n, "doc_id": self.doc_id, "title": self.title, "source": self.source,
+               "location": self.location, "text": self.text}
+        if self.quotes:
+            out["quotes"] = list(self.quotes)
+        return out
 
 
 @dataclass

@@ -18,19 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.generate.base import Passage
+from assistant.korean.statute import ARTICLE_HEADING_IN_TEXT, LAW_REF, article_label, labels_in, law_key, squash
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-_LAW_REF = re.compile(
-    r"「(?P<law>[^」\n]{2,80})」\s*(?:\([^)]{0,40}\)\s*)?"
-    r"(?P<art>제\s*(?P<num>\d+)\s*조(?:\s*의\s*(?P<sub>\d+))?)"
-    r"(?P<tail>(?:\s*제\s*\d+\s*항)?(?:\s*제\s*\d+\s*호)?)"
-)
-_ARTICLE_LABEL = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
-_ARTICLE_HEADING = re.compile(r"(?:^|\n)\s*(제\d+조(?:의\d+)?)\s*[(（]")
 _UNIT_END = re.compile(r"(?:[.?!。]|\[\d{1,3}(?:\s*,\s*\d{1,3})*\])(?=\s|$)")
 _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+")
 FLAG_NOTE = " (※ 출처에서 확인되지 않은 조문)"
@@ -49,7 +43,7 @@ class LawReference:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (_law_key(self.law), self.article)
+        return (law_key(self.law), self.article)
 
 
 @dataclass(frozen=True)
@@ -97,8 +91,8 @@ def parse_markers(text: str) -> list[int]:
 def parse_law_references(text: str) -> list[LawReference]:
     text = unicodedata.normalize("NFC", text)
     refs = []
-    for m in _LAW_REF.finditer(text):
-        article = f"제{m.group('num')}조" + (f"의{m.group('sub')}" if m.group("sub") else "")
+    for m in LAW_REF.finditer(text):
+        article = article_label(m.group("num"), m.group("sub"))
         detail = re.sub(r"\s+", "", m.group("tail") or "")
         refs.append(LawReference(text=m.group(0).strip(), law=m.group("law").strip(), article=article, detail=detail))
     return refs
@@ -134,17 +128,17 @@ def split_units(text: str) -> list[tuple[str, str]]:
 def passage_articles(p: Passage) -> set[str]:
     """Article labels a passage *is* (its location/article fields and article headings in its text)."""
     fields = " ".join(x for x in (p.article or "", p.location) if x)
-    labels = {_article_label(m) for m in _ARTICLE_LABEL.finditer(fields)}
-    labels |= {re.sub(r"\s+", "", m.group(1)) for m in _ARTICLE_HEADING.finditer(p.text)}
+    labels = labels_in(fields)
+    labels |= {re.sub(r"\s+", "", m.group(1)) for m in ARTICLE_HEADING_IN_TEXT.finditer(p.text)}
     return labels
 
 
 def supports(p: Passage, ref: LawReference) -> bool:
     """Whether one passage supports a law reference (see the module docstring)."""
-    law = _law_key(ref.law)
-    if _law_key(p.title) == law and ref.article in passage_articles(p):
+    law = law_key(ref.law)
+    if law_key(p.title) == law and ref.article in passage_articles(p):
         return True
-    squashed = re.sub(r"」\([^()]{0,60}\)", "」", _squash(p.text))  # 「…법」(이하 "…법"이라 함) 제N조
+    squashed = re.sub(r"」\([^()]{0,60}\)", "」", squash(p.text))  # 「…법」(이하 "…법"이라 함) 제N조
     needle = f"「{law}」{ref.article}"
     start = squashed.find(needle)
     while start >= 0:
@@ -202,15 +196,87 @@ def _check_laws(sentence: str, passages: Sequence[Passage], by_n: dict[int, Pass
     return sentence
 
 
-def _article_label(m: re.Match[str]) -> str:
-    return f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else "")
+# ---------------------------------------------------------------- precise, renumbered citations
+
+#: share of a source unit's character 3-grams an answer sentence must contain to count as quoting it
+QUOTE_MIN_CONTAINMENT = 0.6
 
 
-def _law_key(name: str) -> str:
-    return _squash(name).strip("「」")
+def precise_citations(text: str, passages: Sequence[Passage], threads: int = 2) -> tuple[str, list[Passage]]:
+    """Renumber the cited sources 1..n in order of first use and give each the precise place it is cited at.
+
+    A citation is a (passage, location) pair: the answer sentence carrying ``[n]`` is matched against the
+    units of passage n (sentences and statute items, assistant.generate.units), and the units it quotes give
+    the location ("제14조제1호·제2호", "3쪽", "회답") and the exact quotes the source panel highlights. Two
+    sentences citing different 항 of one passage become two citations. A sentence that quotes no unit closely
+    (a model's paraphrase) cites the unit it overlaps most, or the passage as retrieved.
+    """
+    from assistant.generate.units import passage_units
+    from assistant.korean.scoring import containment
+    from assistant.korean.sentences import display_sentences
+
+    by_n = {p.n: p for p in passages}
+    units_of: dict[int, list[Any]] = {}
+    keys: dict[tuple[int, str], int] = {}
+    quotes: dict[tuple[int, str], list[str]] = {}
+    out: list[str] = []
+    pos = 0
+    for sentence in display_sentences(text):
+        at = text.find(sentence, pos)
+        if at < 0:
+            continue
+        out.append(text[pos:at])
+        pos = at + len(sentence)
+        body = _MARKER.sub("", sentence)
+
+        def renumber(m: re.Match[str], body: str = body) -> str:
+            new: list[str] = []
+            for part in m.group(1).split(","):
+                n = int(part)
+                if n not in by_n:
+                    continue
+                units = units_of.setdefault(n, passage_units(by_n[n], threads))
+                location, quoted = _cited_place(units, body, by_n[n], containment)
+                key = (n, location)
+                if key not in keys:
+                    keys[key] = len(keys) + 1
+                    quotes[key] = []
+                quotes[key] += [q for q in quoted if q not in quotes[key]]
+                if str(keys[key]) not in new:
+                    new.append(str(keys[key]))
+            return f"[{', '.join(new)}]" if new else ""
+
+        out.append(_MARKER.sub(renumber, sentence))
+    out.append(text[pos:])
+    cited = []
+    for (n, location), new_n in sorted(keys.items(), key=lambda kv: kv[1]):
+        p = by_n[n]
+        cited.append(replace(p, n=new_n, location=location or p.location, quotes=tuple(quotes[(n, location)])))
+    return "".join(out), cited
 
 
-def _squash(text: str) -> str:
-    """NFC, no whitespace, one middle-dot form: how law names and articles are compared."""
-    text = unicodedata.normalize("NFC", text)
-    return re.sub(r"\s+", "", text.replace("ㆍ", "·").replace("・", "·"))
+def _cited_place(units: Sequence[Any], body: str, passage: Passage, containment: Any) -> tuple[str, list[str]]:
+    scored = [(containment(u.text, body), u) for u in units]
+    quoted = [u for c, u in scored if c >= QUOTE_MIN_CONTAINMENT]
+    if not quoted:
+        best = max(scored, key=lambda x: x[0], default=(0.0, None))
+        if best[1] is None or best[0] < 0.3:
+            return passage.location, []
+        quoted = [best[1]]
+    return _join_locations([u for u in quoted]), [u.text for u in quoted]
+
+
+def _join_locations(units: Sequence[Any]) -> str:
+    """"제14조제1호·제2호" for a rule quoted with its items; distinct locations joined otherwise."""
+    locations = list(dict.fromkeys(u.location for u in units if u.location))
+    if len(locations) <= 1:
+        return locations[0] if locations else ""
+    items = [u for u in units if u.is_item and u.item]
+    rules = [u for u in units if not u.is_item]
+    if items and all(u.article == items[0].article and u.paragraph == items[0].paragraph for u in units):
+        from assistant.korean.statute import location_label
+
+        base = location_label(items[0].article, items[0].paragraph)
+        nums = list(dict.fromkeys(u.item for u in items))
+        return base + "·".join(f"제{x}호" for x in nums) if rules or len(nums) > 1 else items[0].location
+    return ", ".join(locations)

@@ -168,7 +168,7 @@ _AMOUNT = re.compile(r"\d[\d,]*\s?(?:원|만원|억원)")
 
 
 def _terms(texts: list[str]) -> list[list[str]]:
-    from assistant.index.morph import content_terms_batch
+    from assistant.korean.morph import content_terms_batch
 
     return content_terms_batch(texts) if texts else []
 

@@ -184,7 +184,7 @@ def compress_ending(text: str, threads: int = 2) -> str:
     Only the final predicate is rebuilt (with Kiwi's morpheme joiner); the text before it is kept verbatim,
     so figures, names and quotations cannot change.
     """
-    from assistant.index.morph import kiwi
+    from assistant.korean.morph import kiwi
 
     body = text.rstrip()
     if not body or body[-1] in "?？!\"”’)」』":
@@ -295,7 +295,7 @@ def _pick(candidates: list[int], units: list[Unit], vecs: np.ndarray, limit: int
 # --------------------------------------------------------------------------------------- building units
 
 def _terms_for(texts: list[str], threads: int) -> list[list[str]]:
-    from assistant.index.morph import content_terms_batch
+    from assistant.korean.morph import content_terms_batch
 
     return content_terms_batch(texts, threads) if texts else []
 

@@ -155,7 +155,8 @@ class IndexStore:
         tmp.mkdir(parents=True)
         vectors, terms, entries = _write_sqlite(tmp / "meta.sqlite", base, keep, new_docs)
         dim = int(manifest.embedder["dim"])
-        _write_faiss(tmp / "dense.faiss", vectors.reshape(-1, dim), dense_kind, hnsw_m)
+        if dim:  # an index without a synchronous dense layer (embedder "none") has no FAISS file
+            _write_faiss(tmp / "dense.faiss", vectors.reshape(-1, dim), dense_kind, hnsw_m)
         if terms:
             _write_bm25(tmp / "bm25", terms)
         now = _now()
@@ -171,6 +172,37 @@ class IndexStore:
         self._drop_old(keep_names={final.name, base.path.name if base else ""})
         return manifest
 
+    def set_access(self, doc_id: str, access_level: str, department: str = "") -> bool:
+        """Change one document's access level (and department) in a new generation; False if it is absent.
+
+        Generations are immutable, so the document is re-added with its stored chunks, vectors
+        (reconstructed from FAISS) and BM25 terms; only its record differs. Nothing is re-parsed or
+        re-embedded.
+        """
+        with self.write_lock():
+            base = self.open()
+            manifest = base.manifest
+            db = base.db()
+            row = db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            if row is None:
+                return False
+            if row["access_level"] == access_level and row["department"] == department:
+                return True
+            record = DocumentRecord(
+                doc_id=row["doc_id"], source=row["source"], title=row["title"], doc_type=row["doc_type"],
+                sha256=row["sha256"], size=row["size"], access_level=access_level, department=department,
+                date=row["date"], metadata=json.loads(row["metadata"] or "{}"), ingested_at=row["ingested_at"])
+            rows = db.execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
+            positions = np.array([r["pos"] for r in rows], dtype=np.int64)
+            dim = int(manifest.embedder["dim"])
+            vectors = (base.faiss.reconstruct_batch(positions) if len(positions) and base.faiss is not None
+                       else np.zeros((0, dim), dtype=np.float32))
+            terms = [r["terms"].split(" ") if r["terms"] else [] for r in rows]
+            keep = set(manifest.documents) - {doc_id}
+            self.commit(manifest, base, keep, [NewDocument(record, [_chunk(r) for r in rows], vectors, terms)],
+                        manifest.dense_index)
+        return True
+
     def _clean_stale(self) -> None:
         for p in self.path.glob(".gen-*.tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
@@ -179,6 +211,19 @@ class IndexStore:
         for p in self.path.glob("gen-*"):
             if p.is_dir() and p.name not in keep_names:
                 shutil.rmtree(p, ignore_errors=True)
+
+
+def _doc_dict(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    out["metadata"] = json.loads(out.get("metadata") or "{}")
+    if "n_chunks" in out:
+        out["chunks"] = out.pop("n_chunks")
+    return out
+
+
+def _chunk(r: sqlite3.Row) -> Chunk:
+    return Chunk(doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], title=r["title"], section=r["section"],
+                 location=r["location"], page=r["page"], article=r["article"])
 
 
 def list_indexes(root: Path) -> list[str]:
@@ -194,7 +239,8 @@ class IndexSnapshot:
         faiss = faiss_module()
         self.path = gen_dir
         self.manifest = read_manifest(gen_dir / "manifest.json")
-        self.faiss = faiss.read_index(str(gen_dir / "dense.faiss"))
+        dense = gen_dir / "dense.faiss"
+        self.faiss = faiss.read_index(str(dense)) if dense.is_file() else None
         self.bm25 = _read_bm25(gen_dir / "bm25") if (gen_dir / "bm25").is_dir() else None
         self._local = threading.local()
         rows = self.db().execute("SELECT c.pos, d.rowid FROM chunks c JOIN documents d USING(doc_id) ORDER BY c.pos").fetchall()
@@ -203,7 +249,8 @@ class IndexSnapshot:
 
     @property
     def size(self) -> int:
-        return int(self.faiss.ntotal)
+        """Number of chunks (positions 0..size-1)."""
+        return len(self.pos_doc)
 
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -233,6 +280,65 @@ class IndexSnapshot:
         rows = self.db().execute(f"SELECT rowid FROM documents WHERE {where}", list(params)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    # ------------------------------------------------------------------ the index API for tasks and the web
+    # Tasks and the web app read the index through these methods, never through its tables. ``where`` and
+    # ``params`` come from :meth:`assistant.retrieve.filters.SearchFilter.sql` (a condition on documents).
+
+    def find_documents(self, where: str = "1=1", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Documents matching an access condition, with their chunk counts, by title."""
+        rows = self.db().execute(
+            "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.doc_id) AS n_chunks "
+            f"FROM documents d WHERE ({where}) ORDER BY d.title", list(params)).fetchall()
+        return [_doc_dict(r) for r in rows]
+
+    def document(self, key: str, where: str = "1=1", params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """One document by doc id or source path, if it matches the access condition."""
+        row = self.db().execute(f"SELECT * FROM documents WHERE ({where}) AND (doc_id = ? OR source = ?)",
+                                [*params, key, key]).fetchone()
+        return _doc_dict(row) if row is not None else None
+
+    def chunks_of(self, doc_id: str, ordinals: Sequence[int] | None = None) -> list[Chunk]:
+        """Chunks of one document in order (all, or the given ordinals)."""
+        if ordinals is None:
+            rows = self.db().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
+        else:
+            marks = ",".join("?" * len(ordinals))
+            rows = self.db().execute(f"SELECT * FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
+                                     [doc_id, *[int(o) for o in ordinals]]).fetchall()
+        return [_chunk(r) for r in rows]
+
+    def chunk_terms(self, doc_id: str, ordinals: Sequence[int]) -> list[list[str]]:
+        """The BM25 terms stored for the given chunks (content morphemes, as indexed)."""
+        marks = ",".join("?" * len(ordinals))
+        rows = self.db().execute(f"SELECT terms FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
+                                 [doc_id, *[int(o) for o in ordinals]]).fetchall()
+        return [(r[0] or "").split() for r in rows]
+
+    def section_chunk(self, doc_id: str, section: str) -> tuple[Chunk, list[str]] | None:
+        """The first chunk of a named section (e.g. a 법제처 해석례's "회답") with its terms."""
+        row = self.db().execute("SELECT * FROM chunks WHERE doc_id=? AND section=? ORDER BY ordinal LIMIT 1",
+                                (doc_id, section)).fetchone()
+        return (_chunk(row), (row["terms"] or "").split()) if row is not None else None
+
+    def term_df(self) -> tuple[dict[str, int], int]:
+        """Document frequency of every indexed morpheme (from the BM25 matrix) and the chunk count."""
+        cached = getattr(self, "_term_df", None)
+        if cached is None:
+            if self.bm25 is None:
+                cached = ({}, self.size)
+            else:
+                indptr = self.bm25.scores["indptr"]
+                last = len(indptr) - 1
+                df = {t: int(indptr[i + 1] - indptr[i]) if i < last else 0 for t, i in self.vocab.items()}
+                cached = (df, int(self.bm25.scores["num_docs"]))
+            self._term_df = cached
+        return cached
+
+    def position_texts(self) -> list[str]:
+        """The text each position is embedded as (title, section path, chunk text), in position order."""
+        rows = self.db().execute("SELECT * FROM chunks ORDER BY pos").fetchall()
+        return [_chunk(r).indexed_text() for r in rows]
+
 
 def _write_sqlite(path: Path, base: IndexSnapshot | None, keep: set[str],
                   new_docs: Sequence[NewDocument]) -> tuple[np.ndarray, list[list[str]], dict[str, DocumentEntry]]:
@@ -251,7 +357,7 @@ def _write_sqlite(path: Path, base: IndexSnapshot | None, keep: set[str],
             conn.execute(f"INSERT INTO documents VALUES ({','.join('?' * len(DOC_COLUMNS))})", tuple(doc))
             rows = src.execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc["doc_id"],)).fetchall()
             old_pos = np.array([r["pos"] for r in rows], dtype=np.int64)
-            if len(old_pos):
+            if len(old_pos) and base.faiss is not None:
                 vectors.append(base.faiss.reconstruct_batch(old_pos))
             for r in rows:
                 conn.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -268,7 +374,7 @@ def _write_sqlite(path: Path, base: IndexSnapshot | None, keep: set[str],
                           chunk.location, chunk.page, chunk.article, " ".join(chunk_terms)))
             terms.append(list(chunk_terms))
             pos += 1
-        if len(nd.chunks):
+        if len(nd.chunks) and nd.vectors.size:
             vectors.append(nd.vectors)
         entries[nd.record.doc_id] = DocumentEntry(nd.record.source, nd.record.sha256, nd.record.title, len(nd.chunks))
     conn.commit()

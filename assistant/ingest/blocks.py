@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.ingest import statute
+from assistant.korean import statute
 from assistant.types import Block
 
 # how the lines of an article go on: 항 ①, 호 "1." / "1의2.", 목 "가.", "1)", notes "<개정 …>", "[본조신설 …]"

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
+from assistant.korean.sentences import regex_sentences
+from assistant.korean.statute import CIRCLED
 from assistant.types import Block, Chunk
 
 SentenceSplitter = Callable[[str], list[str]]
 
 _PARAGRAPH_MARK = re.compile(r"(?=(?:^|\s)[①-⑳])")
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ARTICLE_HEAD = re.compile(r"^(제\s*\d+\s*조(?:의\s*\d+)?\s*(?:\([^)]*\))?)")
 
 
@@ -36,12 +37,6 @@ class ChunkParams:
     def as_dict(self) -> dict[str, int]:
         return {"max_chars": self.max_chars, "min_chars": self.min_chars,
                 "overlap_sentences": self.overlap_sentences}
-
-
-def regex_sentences(text: str) -> list[str]:
-    """A dependency-free fallback splitter: ends of Korean declaratives and punctuation."""
-    parts = re.split(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)", text)
-    return [p.strip() for p in parts if p and p.strip()]
 
 
 def chunk_blocks(doc_id: str, title: str, blocks: Sequence[Block], params: ChunkParams,
@@ -98,7 +93,7 @@ def _split_article(blocks: Sequence[Block], params: ChunkParams,
     out: list[tuple[str, str]] = []
     for packed in _pack(paragraphs, ChunkParams(budget, params.min_chars, params.overlap_sentences),
                         split_sentences):
-        nums = [_CIRCLED.index(c) + 1 for c in packed if c in _CIRCLED]
+        nums = [CIRCLED.index(c) + 1 for c in packed if c in CIRCLED]
         label = base
         if nums and first.article:
             span = f"제{nums[0]}항" if nums[0] == nums[-1] else f"제{nums[0]}항~제{nums[-1]}항"

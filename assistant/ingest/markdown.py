@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 from assistant.errors import ParseError
-from assistant.ingest import statute
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import BlockBuilder, guess_title
 from assistant.ingest.encoding import decode_text
 from assistant.ingest.frontmatter import normalise_metadata, split_front_matter
+from assistant.korean import statute
 from assistant.types import ParsedDocument
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -17,10 +17,11 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, ParseError
 from assistant.index.embedders import Embedder
 from assistant.index.manifest import Manifest
-from assistant.index.morph import content_terms_batch, split_sentences_batch
 from assistant.index.store import DocumentRecord, IndexSnapshot, IndexStore, NewDocument
 from assistant.ingest.base import nfc, parse_file, supported_extensions
-from assistant.ingest.chunking import ChunkParams, chunk_blocks, regex_sentences
+from assistant.ingest.chunking import ChunkParams, chunk_blocks
+from assistant.korean.morph import content_terms_batch
+from assistant.korean.sentences import regex_sentences, split_sentences_batch
 from assistant.retrieve.filters import ACCESS_LEVELS
 from assistant.types import Chunk, ParsedDocument
 

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from assistant.errors import ParseError
-from assistant.ingest import statute
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import BlockBuilder, guess_title
 from assistant.ingest.encoding import decode_text
+from assistant.korean import statute
 from assistant.types import ParsedDocument
 
 _BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")

@@ -1,4 +1,6 @@
-"""The retriever: dense (FAISS), sparse (BM25 over Kiwi morphemes) and hybrid (weighted rank fusion)."""
+"""The retriever: sparse (BM25 over Kiwi morphemes, with everyday words expanded to official ones), dense
+(the ingest-time FAISS layer, and the semantic layer filled after ingest) and hybrid (weighted rank fusion).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.index.embedders import Embedder, make_embedder
-from assistant.index.morph import content_terms
+from assistant.index.embedders import Embedder, make_embedder, shared_embedder
+from assistant.index.semantic import SemanticLayer, SemanticStore
 from assistant.index.store import IndexSnapshot, IndexStore, faiss_module
+from assistant.korean.lexicon import expand_query, official_terms
+from assistant.korean.morph import content_terms
 from assistant.retrieve.filters import SearchFilter, position_mask
 from assistant.retrieve.fusion import merge_adjacent, weighted_rrf
 from assistant.types import Hit
@@ -22,6 +26,8 @@ MODES = ("hybrid", "dense", "bm25")
 class RetrievalParams:
     weight_bm25: float = 1.0
     weight_dense: float = 0.5
+    weight_semantic: float = 1.0
+    lexicon_weight: float = 0.4
     fusion_k: int = 60
     depth: int = 50
     merge_neighbours: bool = True
@@ -32,11 +38,13 @@ class RetrievalParams:
 class Retriever:
     """Searches one index snapshot with the embedder that built it."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, params: RetrievalParams) -> None:
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, params: RetrievalParams,
+                 semantic: SemanticLayer | None = None) -> None:
         snapshot.manifest.check_embedder(embedder.identity)
         self.snapshot = snapshot
         self.embedder = embedder
         self.params = params
+        self.semantic = semantic
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid",
                flt: SearchFilter | None = None) -> list[Hit]:
@@ -57,14 +65,31 @@ class Retriever:
             return self.sparse(query, depth, mask)
         if mode == "dense":
             return self.dense(query, depth, mask)
-        sparse = self.sparse(query, depth, mask)
-        dense = self.dense(query, depth, mask)
-        return weighted_rrf([(self.params.weight_bm25, [p for p, _ in sparse]),
-                             (self.params.weight_dense, [p for p, _ in dense])], k=self.params.fusion_k)
+        rankings = [(self.params.weight_bm25, [p for p, _ in self.sparse(query, depth, mask)])]
+        if self.snapshot.faiss is not None:
+            rankings.append((self.params.weight_dense, [p for p, _ in self.dense_faiss(query, depth, mask)]))
+        if self.semantic is not None:
+            rankings.append((self.params.weight_semantic, [p for p, _ in self.semantic_search(query, depth, mask)]))
+        return weighted_rrf(rankings, k=self.params.fusion_k)
 
     def dense(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        """Dense ranking: the semantic layer and the ingest-time FAISS layer, fused when both exist."""
+        semantic = self.semantic_search(query, depth, mask) if self.semantic is not None else []
+        faiss_hits = self.dense_faiss(query, depth, mask) if self.snapshot.faiss is not None else []
+        if semantic and faiss_hits:
+            return weighted_rrf([(self.params.weight_semantic, [p for p, _ in semantic]),
+                                 (self.params.weight_dense, [p for p, _ in faiss_hits])], k=self.params.fusion_k)
+        return semantic or faiss_hits
+
+    def semantic_search(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        """The semantic layer's ranking, for the question with its official terms appended."""
+        if self.semantic is None:
+            return []
+        return self.semantic.search(expand_query(query) if self.params.lexicon_weight else query, depth, mask)
+
+    def dense_faiss(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         faiss = faiss_module()
-        vec = self.embedder.embed([query])
+        vec = self.embedder.embed_query([query])
         n = min(depth, self.snapshot.size)
         index = self.snapshot.faiss
         params = None
@@ -85,9 +110,17 @@ class Retriever:
             return []
         vocab = self.snapshot.vocab
         ids = [vocab[t] for t in content_terms(query, self.params.threads) if t in vocab]
-        if not ids:
+        extra: list[int] = []
+        if self.params.lexicon_weight > 0:
+            official = content_terms(" ".join(official_terms(query)), self.params.threads)
+            extra = [vocab[t] for t in dict.fromkeys(official) if t in vocab and vocab[t] not in ids]
+        if not ids and not extra:
             return []
-        scores = np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        scores = np.zeros(self.snapshot.size, dtype=np.float32)
+        if ids:
+            scores += np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        if extra:
+            scores += self.params.lexicon_weight * np.asarray(bm25.get_scores_from_ids(extra), dtype=np.float32)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(depth, int(np.count_nonzero(scores)))
@@ -124,12 +157,14 @@ def _hit(rows: list, score: float) -> Hit:
         text="\n".join(r["text"] for r in rows), section=first["section"],
         doc_type=first["doc_type"], access_level=first["access_level"], department=first["department"],
         ordinals=tuple(r["ordinal"] for r in rows), page=first["page"], article=first["article"],
+        positions=tuple(int(r["pos"]) for r in rows),
     )
 
 
 def retrieval_params(settings: Settings) -> RetrievalParams:
     return RetrievalParams(
         weight_bm25=settings.fusion_weight_bm25, weight_dense=settings.fusion_weight_dense,
+        weight_semantic=settings.fusion_weight_semantic, lexicon_weight=settings.lexicon_weight,
         fusion_k=settings.fusion_k, depth=settings.fusion_depth, merge_neighbours=settings.merge_neighbours,
         hnsw_ef_search=settings.hnsw_ef_search, threads=settings.threads)
 
@@ -139,4 +174,17 @@ def open_retriever(settings: Settings, index_name: str | None = None,
     """Open the named index read-only with the configured embedder (which must match the manifest)."""
     store = IndexStore(settings.index_dir, index_name or settings.index_name)
     snapshot = store.open()
-    return Retriever(snapshot, embedder or make_embedder(settings), retrieval_params(settings))
+    return Retriever(snapshot, embedder or make_embedder(settings), retrieval_params(settings),
+                     semantic_layer(settings, store, snapshot))
+
+
+def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapshot) -> SemanticLayer | None:
+    """The semantic layer of an index (None when ASSISTANT_SEMANTIC_EMBEDDER is none)."""
+    if settings.semantic_embedder in ("", "none"):
+        return None
+    embedder = shared_embedder(settings, settings.semantic_embedder)
+    return SemanticLayer(snapshot, semantic_store(store, embedder), embedder)
+
+
+def semantic_store(store: IndexStore, embedder: Embedder) -> SemanticStore:
+    return SemanticStore(store.path, embedder.name, embedder.dim)

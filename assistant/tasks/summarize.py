@@ -31,7 +31,8 @@ from assistant.generate.extractive_summary import (
     numbers_missing,
     parse_summary_lines,
 )
-from assistant.ingest.chunking import ChunkParams, chunk_blocks, regex_sentences
+from assistant.ingest.chunking import ChunkParams, chunk_blocks
+from assistant.korean.sentences import regex_sentences
 from assistant.types import Chunk
 
 _LENGTH_WORDS = {"one-page": None, "page": None, "한페이지": None, "1페이지": None, "한쪽": None,
@@ -354,14 +355,10 @@ def summarize_indexed(doc_id: str, *, settings: Settings, index_name: str | None
     store = IndexStore(settings.index_dir, index_name or settings.index_name)
     snap = store.open()
     where, params = flt.sql() if flt is not None else ("1=1", [])
-    doc = snap.db().execute(f"SELECT doc_id, source, title FROM documents WHERE ({where}) "
-                            "AND (doc_id = ? OR source = ?)",
-                            [*params, doc_id, unicodedata.normalize("NFC", doc_id)]).fetchone()
+    doc = snap.document(unicodedata.normalize("NFC", doc_id), where, params)
     if doc is None:
         raise AssistantError(f"색인 '{store.name}'에서 문서 '{doc_id}'를 찾을 수 없거나 열람 권한이 없습니다.")
-    rows = snap.db().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc["doc_id"],)).fetchall()
-    chunks = [Chunk(doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], title=r["title"], section=r["section"],
-                    location=r["location"], page=r["page"], article=r["article"]) for r in rows]
+    chunks = snap.chunks_of(doc["doc_id"])
     gen = resolve_generator(settings, generator)
     return summarize_chunks(doc["title"], doc["source"], chunks, generator=gen, max_lines=max_lines,
                             map_chars=settings.summary_map_chars, doc_id=doc["doc_id"])

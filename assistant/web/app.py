@@ -69,6 +69,7 @@ def create_app(settings: Settings, *, core: Core | None = None, start_worker: bo
         threading.Thread(target=_warm_up, args=(st,), name="assistant-warm-up", daemon=True).start()
         yield
         st.worker.stop()
+        core.filler.stop()
         engine.dispose()
 
     app = FastAPI(title="AI 행정비서 API", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

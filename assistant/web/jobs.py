@@ -170,6 +170,8 @@ class Worker:
             ingestor = Ingestor(self.core.settings, store, self.core.embedder, params.get("access_level", "내부"),
                                 params.get("department", ""))
             report = ingestor.run(files, on_file=on_file)
+        if report.count("ok"):
+            self.core.filler.request(store.name)   # the new chunks' semantic vectors, in the background
         failed = report.count("failed")
         msg = f"완료: 성공 {report.count('ok')}개, 실패 {failed}개, 건너뜀 {report.count('skipped')}개"
         self._finish(job_id, "done", msg)

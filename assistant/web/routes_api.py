@@ -40,6 +40,7 @@ class SearchIn(Scope):
 class AskIn(Scope):
     question: str = Field(..., min_length=1, max_length=4000)
     history: list[tuple[str, str]] = Field(default_factory=list, description="이전 대화 (role, text), 오래된 것부터")
+    detail: bool = Field(False, description="짧은 답 대신 근거 문장을 더 많이 (최대 5개)")
 
 
 class SummarizeIn(BaseModel):
@@ -64,7 +65,7 @@ class ChatIn(Scope):
 def public_citation(c: dict[str, Any]) -> dict[str, Any]:
     """A citation as the browser and API clients see it: no server paths, plus a download link."""
     source = str(c.get("source", ""))
-    out: dict[str, Any] = {k: c.get(k) for k in ("n", "doc_id", "title", "location", "text") if k in c}
+    out: dict[str, Any] = {k: c.get(k) for k in ("n", "doc_id", "title", "location", "text", "quotes") if k in c}
     out["file_name"] = Path(source).name if source else ""
     downloadable = bool(c.get("doc_id")) and bool(source) and Path(source).is_file()
     out["file_url"] = f"/api/documents/{c['doc_id']}/file" if downloadable else None
@@ -105,7 +106,7 @@ def api_search(body: SearchIn, request: Request, user: Principal = Depends(api_u
 def api_ask(body: AskIn, request: Request, user: Principal = Depends(rate_limited),
             db: Session = DB) -> dict[str, Any]:
     answer = _model_call(state(request).core.ask, user, body.question, index_name=body.index,
-                         doc_ids=body.doc_ids, history=body.history)
+                         doc_ids=body.doc_ids, history=body.history, detail=body.detail)
     answer["citations"] = [public_citation(c) for c in answer.get("citations", [])]
     audit(db, user, "ask", body.question, [c["doc_id"] for c in answer["citations"]])
     return answer
@@ -118,7 +119,7 @@ def api_ask_stream(body: AskIn, request: Request, user: Principal = Depends(rate
     st = state(request)
     db.commit()  # hold no transaction while streaming (SQLite allows one writer)
     _model_call(st.core.ask_service, body.index)  # fail fast (404/503) before the stream starts
-    events = _ask_events(st, user, body.question, body.index, body.doc_ids, body.history)
+    events = _ask_events(st, user, body.question, body.index, body.doc_ids, body.history, body.detail)
     return sse_response(_with_audit(st, user, body.question, events))
 
 
@@ -182,8 +183,9 @@ def sse_response(events: Iterator[dict[str, Any]]) -> StreamingResponse:
 
 
 def _ask_events(st: AppState, user: Principal, question: str, index: str | None, doc_ids: list[str],
-                history: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
-    for ev in st.core.ask_stream(user, question, index_name=index, doc_ids=doc_ids, history=history):
+                history: list[tuple[str, str]], detail: bool = False) -> Iterator[dict[str, Any]]:
+    for ev in st.core.ask_stream(user, question, index_name=index, doc_ids=doc_ids, history=history,
+                                 detail=detail):
         if "citations" in ev:
             ev = {**ev, "citations": [public_citation(c) for c in ev["citations"]]}
         yield ev

@@ -11,7 +11,6 @@ serialised by one lock (the store's own file lock guards against other processes
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,9 @@ class Core:
         self._lock = threading.Lock()
         self._cache: dict[str, _Cached] = {}
         self.write_lock = threading.Lock()
+        from assistant.web.semantic_fill import SemanticFiller
+
+        self.filler = SemanticFiller(settings, Path(settings.data_dir) / "logs")
 
     # ------------------------------------------------------------------ parts
     @property
@@ -75,7 +77,7 @@ class Core:
         return self._entry(index_name).retriever
 
     def _entry(self, index_name: str | None) -> _Cached:
-        from assistant.retrieve.search import Retriever, retrieval_params
+        from assistant.retrieve.search import Retriever, retrieval_params, semantic_layer
 
         store = self.store(index_name)
         gen_dir = store.current_dir()
@@ -84,7 +86,9 @@ class Core:
             if cached is not None and cached.generation == gen_dir.name:
                 return cached
         embedder = self.embedder
-        retriever = Retriever(store.open(), embedder, retrieval_params(self.settings))
+        snapshot = store.open()
+        retriever = Retriever(snapshot, embedder, retrieval_params(self.settings),
+                              semantic_layer(self.settings, store, snapshot))
         entry = _Cached(gen_dir.name, retriever)
         with self._lock:
             self._cache[store.name] = entry
@@ -100,18 +104,24 @@ class Core:
 
     def warm_up(self) -> None:
         """Load the embedder, the morphological analyser and the default index before the first user."""
-        from assistant.index.morph import content_terms
+        from assistant.korean.morph import content_terms
 
         # Kiwi (~2 s) and the embedder + index load independently: overlap them
         kiwi = threading.Thread(target=content_terms, args=("준비", self.settings.threads), daemon=True)
         kiwi.start()
         if self.settings.index_name in self.indexes():
-            self.retriever().embedder.embed(["준비"])
+            retriever = self.retriever()
+            retriever.embedder.embed(["준비"])
+            if retriever.semantic is not None:
+                retriever.semantic.refresh(force=True)
+                retriever.semantic.query_vector("준비")
         _ = self.generator
         kiwi.join()
         if self.settings.index_name in self.indexes():
             self.retriever().search("민원 처리기간", k=1)
             self.ask_service()
+        for name in self.indexes():
+            self.filler.request(name)   # compute missing semantic vectors in a low-priority worker
 
     # ------------------------------------------------------------------ documents
     def documents(self, user: Principal, index_name: str | None = None) -> list[dict[str, Any]]:
@@ -121,16 +131,14 @@ class Core:
         out: list[dict[str, Any]] = []
         for name in names:
             try:
-                snap = self.retriever(name).snapshot
-                rows = _query(snap, f"SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.doc_id) AS n_chunks "
-                                    f"FROM documents d WHERE {where} ORDER BY d.title", params)
+                rows = self.retriever(name).snapshot.find_documents(where, params)
             except IndexNotFound:
                 continue
             for r in rows:
                 out.append({"index": name, "doc_id": r["doc_id"], "title": r["title"], "doc_type": r["doc_type"],
                             "size": r["size"], "date": r["date"], "ingested_at": r["ingested_at"],
                             "access_level": r["access_level"], "department": r["department"],
-                            "source": r["source"], "chunks": r["n_chunks"]})
+                            "source": r["source"], "chunks": r["chunks"]})
         return out
 
     def find_document(self, user: Principal, doc_id: str, index_name: str | None = None) -> dict[str, Any]:
@@ -142,9 +150,9 @@ class Core:
                 snap = self.retriever(name).snapshot
             except IndexNotFound:
                 continue
-            rows = _query(snap, f"SELECT * FROM documents WHERE {where}", params)
-            if rows:
-                return {"index": name, **dict(rows[0])}
+            found = snap.document(doc_id, where, params)
+            if found is not None and found["doc_id"] == doc_id:
+                return {"index": name, **found}
         raise NotVisible(f"문서 '{doc_id}'를 찾을 수 없거나 열람 권한이 없습니다.")
 
     def indexes_holding(self, doc_id: str) -> list[str]:
@@ -153,10 +161,10 @@ class Core:
     def passage(self, user: Principal, doc_id: str, ordinal: int, index_name: str | None = None) -> dict[str, Any]:
         doc = self.find_document(user, doc_id, index_name)
         snap = self.retriever(doc["index"]).snapshot
-        rows = _query(snap, "SELECT * FROM chunks WHERE doc_id=? AND ordinal=?", [doc_id, ordinal])
-        if not rows:
+        chunks = snap.chunks_of(doc_id, [ordinal])
+        if not chunks:
             raise NotVisible(f"문서 '{doc_id}'의 {ordinal}번째 구절이 없습니다.")
-        return {"doc": doc, "text": rows[0]["text"], "location": rows[0]["location"]}
+        return {"doc": doc, "text": chunks[0].text, "location": chunks[0].location}
 
     # ------------------------------------------------------------------ model tasks
     def search(self, user: Principal, query: str, *, k: int | None = None, mode: str | None = None,
@@ -166,14 +174,16 @@ class Core:
                                 flt=user.search_filter(tuple(doc_ids)))
 
     def ask_stream(self, user: Principal, question: str, *, index_name: str | None = None,
-                   doc_ids: Sequence[str] = (), history: Sequence[tuple[str, str]] = ()) -> Iterator[dict[str, Any]]:
+                   doc_ids: Sequence[str] = (), history: Sequence[tuple[str, str]] = (),
+                   detail: bool = False) -> Iterator[dict[str, Any]]:
         service = self.ask_service(index_name)
-        yield from service.ask_stream(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history))
+        yield from service.ask_stream(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history),
+                                      detail=detail)
 
     def ask(self, user: Principal, question: str, *, index_name: str | None = None, doc_ids: Sequence[str] = (),
-            history: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+            history: Sequence[tuple[str, str]] = (), detail: bool = False) -> dict[str, Any]:
         service = self.ask_service(index_name)
-        answer = service.ask(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history))
+        answer = service.ask(question, flt=user.search_filter(tuple(doc_ids)), history=tuple(history), detail=detail)
         return answer.to_json()
 
     def summarize_indexed(self, user: Principal, doc_id: str, *, index_name: str | None = None,
@@ -198,10 +208,6 @@ class Core:
                             generator=self.generator, received=received or None,
                             flt=user.search_filter(tuple(doc_ids)))
         return draft.to_json()
-
-
-def _query(snap: Any, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-    return snap.db().execute(sql, list(params)).fetchall()
 
 
 def _make_generator(settings: Settings) -> Any:

@@ -123,10 +123,10 @@ def moleg(corpus: Path) -> list[dict[str, Any]]:
 
 def _chunks_of(path: Path):
     from assistant.config import load_settings
-    from assistant.index.morph import split_sentences
     from assistant.ingest.base import parse_file
     from assistant.ingest.chunking import chunk_blocks
     from assistant.ingest.pipeline import chunk_params
+    from assistant.korean.sentences import split_sentences
 
     settings = load_settings()
     parsed = parse_file(path)
@@ -139,6 +139,23 @@ def _seen(chunk) -> str:
     return f"{chunk.section}\n{chunk.text}"
 
 
+def check_gold_passage(rid: str, g: dict[str, str], corpus: Path, cache: dict[str, list]) -> tuple[list[str], list]:
+    """Problems with one gold passage (missing file, location, excerpt) and the chunks at its location."""
+    path = corpus / g["source"]
+    if not path.is_file():
+        return [f"{rid}: 파일 없음 {g['source']}"], []
+    chunks = cache.setdefault(g["source"], _chunks_of(path))
+    at = [c for c in chunks if location_matches(g["location"], c.location)]
+    if not at:
+        return [f"{rid}: 위치 {g['location']} 없음 ({g['source']})"], []
+    if g["text"] and len(char_ngrams(g["text"])) and max(containment(g["text"], _seen(c)) for c in at) < 0.9:
+        best = max(chunks, key=lambda c: containment(g["text"], _seen(c)))
+        score = containment(g["text"], _seen(best))
+        where = g["location"] or "문서"
+        return [f"{rid}: 발췌문이 {where}에 없음 (가장 비슷한 곳: {best.location or '-'} {score:.2f})"], at
+    return [], at
+
+
 def check(sets: dict[str, list[dict[str, Any]]], corpus: Path) -> list[str]:
     """Problems found: missing files, excerpts not found at their location."""
     problems = []
@@ -148,21 +165,7 @@ def check(sets: dict[str, list[dict[str, Any]]], corpus: Path) -> list[str]:
             for g in row["gold"]:
                 if not g["source"] or g["source"].startswith(MOLEG_DERIVED):
                     continue
-                path = corpus / g["source"]
-                if not path.is_file():
-                    problems.append(f"{row['id']}: 파일 없음 {g['source']}")
-                    continue
-                chunks = cache.setdefault(g["source"], _chunks_of(path))
-                at = [c for c in chunks if location_matches(g["location"], c.location)]
-                if not at:
-                    problems.append(f"{row['id']}: 위치 {g['location']} 없음 ({g['source']})")
-                    continue
-                if g["text"] and len(char_ngrams(g["text"])) and \
-                        max(containment(g["text"], _seen(c)) for c in at) < 0.9:
-                    best = max(chunks, key=lambda c: containment(g["text"], _seen(c)))
-                    score = containment(g["text"], _seen(best))
-                    problems.append(f"{row['id']}: 발췌문이 {g['location'] or '문서'}에 없음 "
-                                    f"(가장 비슷한 곳: {best.location or '-'} {score:.2f})")
+                problems += check_gold_passage(row["id"], g, corpus, cache)[0]
     return problems
 
 

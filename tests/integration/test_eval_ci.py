@@ -173,7 +173,7 @@ def test_llm_judge_verdicts_and_errors(judge_server):
 
 def test_answers_with_judge_through_ask_service(subset, default_retriever, judge_server):
     from assistant.generate.factory import make_generator
-    from assistant.index.morph import content_terms_batch
+    from assistant.korean.morph import content_terms_batch
     from assistant.tasks.ask import AskService
     from eval.answers import run_answers
     from eval.judge import Judge

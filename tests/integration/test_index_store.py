@@ -10,7 +10,7 @@ import pytest
 from assistant.errors import IndexMismatch, IndexNotFound
 from assistant.index.embedders import CharNgramHashing
 from assistant.index.manifest import Manifest
-from assistant.index.morph import content_terms_batch
+from assistant.korean.morph import content_terms_batch
 from assistant.index.store import DocumentRecord, IndexStore, NewDocument
 from assistant.retrieve.filters import SearchFilter
 from assistant.retrieve.search import RetrievalParams, Retriever

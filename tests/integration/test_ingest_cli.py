@@ -21,6 +21,12 @@ LAWS = REPO / "samples" / "laws"
 CASES = REPO / "samples" / "interpretations"
 
 
+@pytest.fixture(autouse=True)
+def _no_semantic_pass(monkeypatch):
+    """These tests are about ingest itself; the e5 pass after it has its own test (test_semantic_layer)."""
+    monkeypatch.setenv("ASSISTANT_SEMANTIC_EMBEDDER", "none")
+
+
 def cli(capsys, index_dir: Path, *args: str) -> tuple[int, str, str]:
     code = main(["--index-dir", str(index_dir), *args])
     out = capsys.readouterr()
@@ -53,8 +59,7 @@ def test_ingest_then_search_returns_cited_passages(tmp_path, capsys, laws_copy):
     top = hits[0]
     assert top["title"] == "민원 처리에 관한 법률" and "제10조" in top["location"], hits[:2]
     assert top["source"].endswith("민원처리에관한법률_법률.md")
-    for mode in ("bm25", "dense"):
-        assert search_json(capsys, idx, "정보공개 청구", "--mode", mode)["hits"], mode
+    assert search_json(capsys, idx, "정보공개 청구", "--mode", "bm25")["hits"]
 
 
 def test_reingest_unchanged_does_no_work_and_changed_file_replaces_its_chunks(tmp_path, capsys, laws_copy):
@@ -164,8 +169,12 @@ def test_killed_ingest_leaves_the_last_good_index_usable(tmp_path, capsys, laws_
     cases = tmp_path / "cases"
     shutil.copytree(CASES, cases)
     seen_generations = set()
-    for delay in (3.0, 5.0, 7.0, 9.0):
+    for delay in (0.5, 2.0, 4.0, 6.0):
         proc = _subprocess_ingest(idx, cases)
+        # wait for the child to report that it is ingesting (its signal handling is in place by then), not
+        # for a fixed time: a cold machine may take longer than any fixed delay to start Python
+        assert proc.stderr is not None
+        assert proc.stderr.readline().decode().startswith("색인 시작")
         time.sleep(delay)
         if proc.poll() is not None:
             break

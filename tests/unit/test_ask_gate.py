@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.tasks.ask import GateTerm, core_question, gate_terms, typo_similarity, weighted_coverage
+from assistant.korean.scoring import typo_similarity
+from assistant.tasks.gate import GateTerm, core_question, gate_terms, weighted_coverage
 
 
 def test_core_question_keeps_the_last_question_of_a_long_moleg_query():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from assistant.index.morph import content_terms, split_sentences, split_sentences_batch
+from assistant.korean.morph import content_terms
+from assistant.korean.sentences import split_sentences, split_sentences_batch
 from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.types import Block
 

@@ -24,9 +24,10 @@ from webtools import (
 
 
 @pytest.fixture(scope="session")
-def web_index(sample_index, use_embedder, tmp_path_factory):
+def web_index(sample_index, tmp_path_factory):
     """A copy of the session's sample index plus documents at each access level (the original stays clean)."""
     from assistant.config import Settings
+    from assistant.index.embedders import make_embedder
     from assistant.index.store import IndexStore
     from assistant.ingest.pipeline import Ingestor
 
@@ -40,20 +41,20 @@ def web_index(sample_index, use_embedder, tmp_path_factory):
     for name, (level, dept, text) in EXTRA_DOCS.items():
         path = docs / name
         path.write_text(text, encoding="utf-8")
-        report = Ingestor(settings, store, use_embedder, level, dept).run([path])
+        report = Ingestor(settings, store, make_embedder(settings), level, dept).run([path])
         assert report.ok, report.outcomes
     return index_dir
 
 
 @pytest.fixture()
-def make_app(web_index, use_embedder, tmp_path):
-    """Build apps on a fresh data folder; each shares the session's embedder (loaded once)."""
+def make_app(web_index, tmp_path):
+    """Build apps on a fresh data folder (default embedder: no ingest-time dense layer)."""
     from assistant.web.app import create_app
     from assistant.web.services import Core
 
     def build(data_dir: Path | None = None, users: bool = True, **over):
         settings = make_settings(web_index, data_dir or tmp_path / "data", **over)
-        app = create_app(settings, core=Core(settings, embedder=use_embedder))
+        app = create_app(settings, core=Core(settings))
         if users:
             add_users(app)
         return app

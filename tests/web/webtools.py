@@ -53,7 +53,7 @@ def make_settings(web_index, data_dir: Path, **over):
     from assistant.config import Settings
 
     values = {"index_dir": web_index, "index_name": "default", "data_dir": data_dir,
-              "rate_limit_per_minute": 0, "upload_max_mb": 1.0, **over}
+              "rate_limit_per_minute": 0, "upload_max_mb": 1.0, "semantic_fill": "off", **over}
     return Settings(**values)
 
 
@@ -102,7 +102,8 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> float
 def cli_env(web_index, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_INDEX_DIR=str(web_index), ASSISTANT_DATA_DIR=str(data_dir), ASSISTANT_UPLOAD_MAX_MB="1",
-               ASSISTANT_RATE_LIMIT_PER_MINUTE="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra)
+               ASSISTANT_RATE_LIMIT_PER_MINUTE="0", ASSISTANT_SEMANTIC_FILL="off", HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", **extra)
     return env
 
 

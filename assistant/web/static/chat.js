@@ -117,7 +117,7 @@
     const bubble = el("div", { class: "bubble" }, meta, answer, sources, tools);
     const node = el("article", { class: "msg msg-assistant", "aria-label": "답변" },
       el("div", { class: "msg-meta", text: `AI 행정비서 · ${MODE_LABEL[mode] || ""}` }), bubble);
-    const view = { node, bubble, answer, sources, meta, tools, citations: [], text: "", messageId: null, question };
+    const view = { node, bubble, answer, sources, meta, tools, citations: [], text: "", messageId: null, question, mode };
     node._view = view;
     if (m) finish(view, m.content, m.citations || [], m.abstained, m.id, m.rating);
     return node;
@@ -125,6 +125,18 @@
 
   function renderAnswer(view) {
     view.answer.replaceChildren(...answerNodes(view.text, view.citations, view));
+  }
+
+  // A finished answer: the sentence that answers (up to its citation markers) first, set apart; then the
+  // supporting sentences.
+  const LEAD_END = /[.!?。](?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)/;
+  function renderFinished(view) {
+    const m = view.mode === "ask" && !view.abstained ? LEAD_END.exec(view.text) : null;
+    if (!m || m.index + m[0].length >= view.text.trim().length) { renderAnswer(view); return; }
+    const cut = m.index + m[0].length;
+    const lead = el("p", { class: "lead" }, ...answerNodes(view.text.slice(0, cut), view.citations, view));
+    const rest = el("p", { class: "support" }, ...answerNodes(view.text.slice(cut).trim(), view.citations, view));
+    view.answer.replaceChildren(lead, rest);
   }
 
   // Split "…문장 [1][2] …" into text nodes and citation buttons.
@@ -163,7 +175,7 @@
     view.text = text; view.citations = citations; view.messageId = messageId || null; view.abstained = !!abstained;
     view.answer.classList.remove("streaming");
     view.bubble.classList.toggle("abstain", !!abstained);
-    renderAnswer(view); renderSources(view); renderTools(view, rating);
+    renderFinished(view); renderSources(view); renderTools(view, rating);
   }
 
   function renderTools(view, rating) {
@@ -174,6 +186,10 @@
       setTimeout(() => { copy.lastChild.textContent = " 복사"; }, 1800);
     } }, icon("copy"), el("span", { text: " 복사" }));
     const items = [copy];
+    if (view.mode === "ask" && !view.abstained && !state.busy) {
+      items.push(el("button", { class: "btn ghost small", type: "button", title: "근거를 더 보여 줍니다",
+        onclick: () => send("자세히 알려 주세요") }, "자세히"));
+    }
     if (view.messageId) {
       const form = el("form", { class: "feedback-form", hidden: true });
       const comment = el("input", { type: "text", placeholder: "의견 (선택) — 무엇이 좋았거나 틀렸나요?", "aria-label": "평가 의견", maxlength: 2000 });
@@ -206,7 +222,8 @@
     if (button && button.classList.contains("cite")) button.classList.add("active");
     $("panel-title").textContent = `[${c.n}] ${c.title}`;
     $("panel-loc").textContent = [c.location, c.file_name].filter(Boolean).join(" · ");
-    $("panel-text").replaceChildren(...highlighted(c.text || "", citedSegments(view.text, c.n)));
+    const quotes = (c.quotes && c.quotes.length) ? c.quotes : citedSegments(view.text, c.n);
+    $("panel-text").replaceChildren(...highlighted(c.text || "", quotes));
     const file = $("panel-file");
     file.replaceChildren();
     if (c.file_url) file.append(el("a", { href: c.file_url, class: "btn secondary small", download: c.file_name || true }, "원문 파일 내려받기"));

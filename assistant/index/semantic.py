@@ -1,0 +1,288 @@
+"""Semantic vectors (e5) of an index, filled after ingest by a background pass.
+
+The e5 encoder understands colloquial Korean far better than USE but embeds ~40x slower (DESIGN.md), so an
+ingest does not wait for it: the index is searchable as soon as its generation is committed (BM25 + the
+fast dense layer), and this store is filled afterwards — by ``assistant ingest`` itself unless told
+``--semantic later``, by ``assistant semantic fill``, or by the web app in a low-priority worker process.
+Search uses whatever vectors are present, so the index gets smarter as the pass advances.
+
+Layout: ``<index>/semantic/<embedder>/vectors.sqlite`` with one row per distinct *text*::
+
+    vectors(key TEXT PRIMARY KEY, kind TEXT, vec BLOB)   -- key = sha1 of the embedded text
+
+Keys are content hashes, so vectors survive re-ingests and generation switches (an unchanged chunk keeps
+its vector), and one store serves every generation. Each batch is one SQLite transaction: ``kill -9``
+loses at most the batch in flight, never a stored vector. Two kinds of text are embedded:
+
+- ``chunk``: the chunk as retrieval sees it (title, section path, text) — dense retrieval;
+- ``sentence``: each sentence of a chunk with its article head — choosing the sentence that answers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("assistant.semantic")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, kind TEXT NOT NULL, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+"""
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+class SemanticStore:
+    """Vectors of one index for one embedder, keyed by the hash of the text embedded."""
+
+    def __init__(self, index_path: Path, embedder_name: str, dim: int) -> None:
+        self.folder = Path(index_path) / "semantic" / embedder_name
+        self.path = self.folder / "vectors.sqlite"
+        self.dim = dim
+        self._local = threading.local()
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _conn(self, write: bool = False) -> sqlite3.Connection:
+        if write:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            return conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            self._local.conn = conn
+        return conn
+
+    def count(self) -> int:
+        if not self.exists():
+            return 0
+        return int(self._conn().execute("SELECT count(*) FROM vectors").fetchone()[0])
+
+    def last_rowid(self) -> int:
+        if not self.exists():
+            return 0
+        row = self._conn().execute("SELECT max(rowid) FROM vectors").fetchone()
+        return int(row[0] or 0)
+
+    def present(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` already have a vector."""
+        if not self.exists() or not keys:
+            return set()
+        out: set[str] = set()
+        conn = self._conn()
+        for i in range(0, len(keys), 500):
+            part = list(keys[i:i + 500])
+            marks = ",".join("?" * len(part))
+            out.update(r[0] for r in conn.execute(f"SELECT key FROM vectors WHERE key IN ({marks})", part))
+        return out
+
+    def vectors_since(self, rowid: int) -> tuple[list[str], np.ndarray, int]:
+        """(keys, vectors, last rowid) of rows added after ``rowid``."""
+        if not self.exists():
+            return [], np.zeros((0, self.dim), np.float32), rowid
+        rows = self._conn().execute("SELECT rowid, key, vec FROM vectors WHERE rowid > ? ORDER BY rowid",
+                                    (rowid,)).fetchall()
+        if not rows:
+            return [], np.zeros((0, self.dim), np.float32), rowid
+        vecs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
+        return [r[1] for r in rows], vecs, int(rows[-1][0])
+
+    def add(self, kind: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one batch in one transaction."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        conn = self._conn(write=True)
+        try:
+            with conn:
+                conn.executemany("INSERT OR IGNORE INTO vectors(key, kind, vec) VALUES (?,?,?)",
+                                 [(k, kind, vectors[i].tobytes()) for i, k in enumerate(keys)])
+        finally:
+            conn.close()
+
+    @contextmanager
+    def fill_lock(self) -> Iterator[bool]:
+        """Held by the one process filling this store; yields False when another holds it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".fill.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@dataclass
+class FillReport:
+    todo: int = 0
+    done: int = 0
+    seconds: float = 0.0
+    stopped: bool = False
+    busy: bool = False   # another process was filling this store
+
+
+def fill(store: SemanticStore, embedder: Any, items: Sequence[tuple[str, str]], *, batch: int = 16,
+         stop: threading.Event | None = None,
+         progress: Callable[[int, int], None] | None = None) -> FillReport:
+    """Embed the (kind, text) items whose key is missing, batch by batch, committing each batch."""
+    report = FillReport()
+    t0 = time.perf_counter()
+    with store.fill_lock() as mine:
+        if not mine:
+            report.busy = True
+            return report
+        by_key: dict[str, tuple[str, str]] = {}
+        for kind, text in items:
+            by_key.setdefault(text_key(text), (kind, text))
+        have = store.present(list(by_key))
+        todo = [(k, kind, text) for k, (kind, text) in by_key.items() if k not in have]
+        # chunks first (retrieval), then sentences (answer selection)
+        todo.sort(key=lambda x: x[1] != "chunk")
+        report.todo = len(todo)
+        for i in range(0, len(todo), batch):
+            if stop is not None and stop.is_set():
+                report.stopped = True
+                break
+            part = todo[i:i + batch]
+            for kind in dict.fromkeys(k for _, k, _ in part):
+                sel = [(key, text) for key, kd, text in part if kd == kind]
+                vecs = embedder.embed([t for _, t in sel], batch_size=batch)
+                store.add(kind, [key for key, _ in sel], vecs)
+            report.done += len(part)
+            if progress:
+                progress(report.done, report.todo)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+class SemanticLayer:
+    """Dense search over one index snapshot with whatever semantic vectors the store holds so far.
+
+    Positions whose text has no vector yet are simply not ranked by this layer (BM25 still finds them).
+    New vectors are picked up at most every ``refresh_s`` seconds, so a running server gets smarter while
+    the background pass advances, without a restart.
+    """
+
+    def __init__(self, snapshot: Any, store: SemanticStore, embedder: Any, refresh_s: float = 5.0) -> None:
+        self.snapshot = snapshot
+        self.store = store
+        self.embedder = embedder
+        self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._keys: dict[str, list[int]] | None = None   # text key → positions (built on first use)
+        self._matrix = np.zeros((snapshot.size, store.dim), dtype=np.float32)
+        self._have = np.zeros(snapshot.size, dtype=bool)
+        self._rowid = 0
+        self._checked = 0.0
+        self._queries: dict[str, np.ndarray] = {}
+
+    def chunk_items(self) -> list[tuple[str, str]]:
+        """("chunk", text) for every position: what the background pass embeds for retrieval."""
+        return [("chunk", t) for t in self.snapshot.position_texts()]
+
+    @property
+    def coverage(self) -> tuple[int, int]:
+        """(positions with a vector, all positions)."""
+        self.refresh()
+        return int(self._have.sum()), int(self.snapshot.size)
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked < self.refresh_s:
+            return
+        with self._lock:
+            self._checked = now
+            if self._keys is None:
+                self._keys = {}
+                for pos, text in enumerate(self.snapshot.position_texts()):
+                    self._keys.setdefault(text_key(text), []).append(pos)
+            keys, vecs, last = self.store.vectors_since(self._rowid)
+            for key, vec in zip(keys, vecs, strict=True):
+                for pos in self._keys.get(key, ()):
+                    self._matrix[pos] = vec
+                    self._have[pos] = True
+            self._rowid = last
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's vector, cached: retrieval and the answerability gate ask for the same question."""
+        with self._lock:
+            vec = self._queries.get(query)
+        if vec is None:
+            vec = self.embedder.embed_query([query])[0]
+            with self._lock:
+                self._queries[query] = vec
+                while len(self._queries) > 64:
+                    self._queries.pop(next(iter(self._queries)))
+        return vec
+
+    def similarities(self, query: str, positions: Sequence[int]) -> list[float | None]:
+        """Cosine of the query to each position's vector (None where no vector exists yet)."""
+        self.refresh()
+        if not any(self._have[p] for p in positions):
+            return [None] * len(positions)
+        qv = self.query_vector(query)
+        return [float(self._matrix[p] @ qv) if self._have[p] else None for p in positions]
+
+    def search(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        self.refresh()
+        usable = self._have if mask is None else (self._have & mask)
+        if not usable.any():
+            return []
+        qv = self.query_vector(query)
+        scores = self._matrix @ qv
+        scores[~usable] = -np.inf
+        n = min(depth, int(usable.sum()))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(p), float(scores[p])) for p in top]
+
+
+def fill_index(settings: Any, index_store: Any, *, stop: threading.Event | None = None,
+               progress: Callable[[int, int], None] | None = None) -> FillReport:
+    """Fill the semantic vectors of one index's current generation (nothing to do when the layer is off)."""
+    from assistant.index.embedders import shared_embedder
+
+    if settings.semantic_embedder in ("", "none") or not index_store.exists():
+        return FillReport()
+    snapshot = index_store.open()
+    embedder = shared_embedder(settings, settings.semantic_embedder)
+    store = SemanticStore(index_store.path, embedder.name, embedder.dim)
+    items = [("chunk", t) for t in snapshot.position_texts()]
+    report = fill(store, embedder, items, stop=stop, progress=progress)
+    log.info("semantic fill index=%s todo=%d done=%d %.1fs", index_store.name, report.todo, report.done,
+             report.seconds)
+    return report
+
+
+def coverage(settings: Any, index_store: Any) -> tuple[int, int]:
+    """(chunks with a semantic vector, chunks) of an index's current generation."""
+    from assistant.index.embedders import shared_embedder
+
+    snapshot = index_store.open()
+    if settings.semantic_embedder in ("", "none"):
+        return 0, snapshot.size
+    embedder = shared_embedder(settings, settings.semantic_embedder)
+    store = SemanticStore(index_store.path, embedder.name, embedder.dim)
+    keys = [text_key(t) for t in snapshot.position_texts()]
+    have = store.present(list(dict.fromkeys(keys)))
+    return sum(1 for k in keys if k in have), len(keys)

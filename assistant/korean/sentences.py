@@ -1,0 +1,118 @@
+"""Korean sentence boundaries.
+
+- :func:`split_sentences` / :func:`split_sentences_batch`: Kiwi's boundaries (it analyses the text, so the
+  content morphemes come with the split at no extra cost; ingest keeps them for BM25).
+- :func:`balanced_sentences`: Kiwi's sentences rejoined where a boundary fell inside brackets
+  ("…(… 포함한다. 이하 같다)…"), with their terms — what answer composition quotes.
+- :func:`rough_sentences`: a cheap cut at ". " outside brackets, before Kiwi refines it.
+- :func:`regex_sentences`: a dependency-free fallback (declarative endings and punctuation).
+- :func:`display_sentences`: sentences of generated text (answers with ``[n]`` markers), for evaluation
+  and for the answer-first check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.korean.morph import kiwi, terms_of_tokens
+
+OPEN_BRACKETS = "([「“"
+CLOSE_BRACKETS = ")]」”"
+_REGEX_SPLIT = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)")
+#: end of a sentence in generated Korean text: a full stop after a declarative/polite ending or a
+#: question/exclamation mark, optionally followed by citation markers
+_DISPLAY_END = re.compile(r"(?<=[.!?。])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
+
+
+def split_sentences(text: str, threads: int = 2) -> list[str]:
+    """Korean sentence boundaries from Kiwi; sentences keep their original characters."""
+    sents = kiwi(threads).split_into_sents(text)
+    out = [text[s.start:s.end].strip() for s in sents]
+    return [s for s in out if s]
+
+
+def split_sentences_batch(texts: Sequence[str], threads: int = 2) -> list[list[tuple[str, list[str]]]]:
+    """Sentences of many texts, split by Kiwi's workers in parallel, each with its content morphemes."""
+    if not texts:
+        return []
+    out = []
+    for text, sents in zip(texts, kiwi(threads).split_into_sents(list(texts), return_tokens=True), strict=True):
+        row = []
+        for sent in sents:
+            piece = text[sent.start:sent.end].strip()
+            if piece:
+                row.append((piece, terms_of_tokens(sent.tokens)))
+        out.append(row)
+    return out
+
+
+def balanced_sentences(texts: Sequence[str], threads: int = 2) -> list[list[tuple[str, tuple[str, ...]]]]:
+    """(sentence, content terms) per text, Kiwi's split rejoined where it fell inside brackets."""
+    if not texts:
+        return []
+    analysed = kiwi(threads).split_into_sents(list(texts), return_tokens=True)
+    return [[(s, tuple(terms_of_tokens(toks))) for s, toks in _rejoin(t, sents)]
+            for t, sents in zip(texts, analysed, strict=True)]
+
+
+def _rejoin(text: str, sents: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    out: list[tuple[str, list[Any]]] = []
+    start: int | None = None
+    tokens: list[Any] = []
+    depth = 0
+    for s in sents:
+        if start is None:
+            start = s.start
+        tokens += list(s.tokens or [])
+        piece = text[s.start:s.end]
+        depth += sum(piece.count(c) for c in OPEN_BRACKETS) - sum(piece.count(c) for c in CLOSE_BRACKETS)
+        if depth <= 0:
+            out.append((text[start:s.end].strip(), tokens))
+            start, tokens, depth = None, [], 0
+    if start is not None:
+        out.append((text[start:].strip(), tokens))
+    return [(s, t) for s, t in out if s]
+
+
+def rough_sentences(line: str) -> list[str]:
+    """Cut at ". " (or ?/!) outside brackets: cheap pre-splitting before Kiwi (which refines it)."""
+    out, start, depth = [], 0, 0
+    for i, ch in enumerate(line):
+        if ch in OPEN_BRACKETS:
+            depth += 1
+        elif ch in CLOSE_BRACKETS:
+            depth = max(0, depth - 1)
+        elif ch in ".?!" and depth == 0 and line[i + 1:i + 2].isspace() and len(line[i + 1:].strip()) >= 2:
+            out.append(line[start:i + 1].strip())
+            start = i + 1
+    out.append(line[start:].strip())
+    return [x for x in out if x]
+
+
+def regex_sentences(text: str) -> list[str]:
+    """A dependency-free fallback splitter: ends of Korean declaratives and punctuation."""
+    return [p.strip() for p in _REGEX_SPLIT.split(text) if p and p.strip()]
+
+
+def display_sentences(text: str) -> list[str]:
+    """Sentences of generated text, each keeping the ``[n]`` markers that follow it; newlines also end one."""
+    out: list[str] = []
+    for line in (text or "").splitlines():
+        start = 0
+        for m in _DISPLAY_END.finditer(line):
+            piece = line[start:m.end()].strip()
+            if piece:
+                out.append(piece)
+            start = m.end()
+        rest = line[start:].strip()
+        if rest:
+            out.append(rest)
+    return out
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of an answer (its ``[n]`` markers included)."""
+    sents = display_sentences(text)
+    return sents[0] if sents else ""
