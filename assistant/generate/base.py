@@ -38,6 +38,8 @@ class Passage:
     segments: tuple[tuple[str, str], ...] = ()
     #: the location of each segment's chunk ("3쪽", "제14조"), parallel to ``segments`` when known
     segment_locations: tuple[str, ...] = ()
+    #: how close each segment's chunk is to the question (the semantic layer's cosine), when known
+    segment_scores: tuple[float, ...] = ()
     #: the exact sentences of ``text`` an answer quotes (filled when citations are made precise)
     quotes: tuple[str, ...] = ()
 

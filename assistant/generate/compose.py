@@ -62,6 +62,7 @@ class ComposeOptions:
     w_fact: float = 0.30           # it states the kind of fact asked (a figure: 기간, 금액, 수량, 장소, 서류)
     w_fact_weak: float = 0.10      # … for kinds most statute sentences state (가능 여부, 방법, 대상, 정의)
     w_passage: float = 0.20        # its passage's share of the question
+    w_chunk: float = 0.20          # how close its chunk is to the question (semantic layer), relative
     rank_decay: float = 0.22       # prior: 1 / (1 + decay * (rank - 1))
 
 
@@ -124,6 +125,8 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
     passage_cov = {k: sum(w for t, w in weights.items() if t in v) / total for k, v in passage_seen.items()}
     best_cov = max(passage_cov.values(), default=0.0)
     rank = {p.n: i for i, p in enumerate(passages)}
+    chunk_lo = min((u.chunk_score for u in units if u.chunk_score), default=0.0)
+    chunk_hi = max((u.chunk_score for u in units), default=0.0)
     out: list[Scored] = []
     for u in units:
         seen = _seen_terms(u, titles) | {t for it in u.items for t in it.terms}
@@ -134,7 +137,9 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
             continue
         fact = fact_strength(kinds, _bundle_text(u))
         prior = 1.0 / (1.0 + opt.rank_decay * rank.get(u.n, 0))
-        score = prior * (opt.w_coverage * cov + w_fact * fact + opt.w_passage * passage_cov.get(u.n, 0.0))
+        near = (u.chunk_score - chunk_lo) / (chunk_hi - chunk_lo) if u.chunk_score and chunk_hi > chunk_lo else 0.0
+        score = prior * (opt.w_coverage * cov + w_fact * fact + opt.w_passage * passage_cov.get(u.n, 0.0)
+                         + opt.w_chunk * near)
         if u.conclusion and rank.get(u.n, 9) < 2 and passage_cov.get(u.n, 0.0) >= max(0.5, 0.8 * best_cov):
             score += 0.25   # the 회답 of a top-ranked, matching 해석례 answers the question directly
         if u.quoted_law:

@@ -52,6 +52,7 @@ class Unit:
     conclusion: bool = False      # 회답 of a 법제처 해석례
     quoted_law: bool = False      # part of an appended "<관계 법령>" block
     question_like: bool = False   # a 질의요지 sentence ("…인지?")
+    chunk_score: float = 0.0      # how close the unit's chunk is to the question (semantic layer), 0 unknown
 
 
 def is_statute(p: Passage) -> bool:
@@ -68,11 +69,12 @@ def passage_units(p: Passage, threads: int = 2) -> list[Unit]:
     statute = is_statute(p)
     segments = list(p.segments) or [(p.location if is_interpretation(p) else "", p.text)]
     locations = list(p.segment_locations) if len(p.segment_locations) == len(segments) else [p.location] * len(segments)
+    scores = list(p.segment_scores) if len(p.segment_scores) == len(segments) else [0.0] * len(segments)
     raw: list[tuple[str, str, dict]] = []   # (rough sentence, section, place)
-    for (section, text), seg_loc in zip(segments, locations, strict=True):
+    for (section, text), seg_loc, seg_score in zip(segments, locations, scores, strict=True):
         place: dict = {"article": p.article if statute else None, "article_title": "", "paragraph": None,
                        "item": None, "subitem": None, "page": seg_loc if _PAGE_LABEL.match(seg_loc or "") else "",
-                       "quoted": False, "section": section or ""}
+                       "quoted": False, "section": section or "", "score": seg_score}
         for line in _lines(text):
             if _RELATED_LAWS.match(line) or line.startswith("※"):
                 place["quoted"] = True   # appended statute quotes and 법령정비 권고: background, not the answer
@@ -117,7 +119,8 @@ def passage_units(p: Passage, threads: int = 2) -> list[Unit]:
                      article_title=place["article_title"], paragraph=place["paragraph"], item=place["item"],
                      subitem=place["subitem"], is_item=place["is_item"], quoted_law=place["quoted"],
                      conclusion=is_interpretation(p) and (section == "회답" or bool(_CONCLUSION_START.match(text))),
-                     question_like=text.rstrip().endswith(("?", "지?", "는지", "인지")))
+                     question_like=text.rstrip().endswith(("?", "지?", "는지", "인지")),
+                     chunk_score=place["score"])
             if u.is_item and lead is not None and lead.article == u.article and lead.paragraph == u.paragraph:
                 u.parent = lead
                 lead.items.append(u)

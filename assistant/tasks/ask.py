@@ -30,6 +30,7 @@ from assistant.errors import AssistantError
 from assistant.generate.base import GenerationRequest, Generator, Passage
 from assistant.generate.citations import CitationReport, precise_citations, validate_citations
 from assistant.generate.compose import ABSTAIN_TEXT
+from assistant.korean.lexicon import expand_query
 from assistant.korean.morph import content_terms_batch
 from assistant.retrieve.filters import SearchFilter
 from assistant.tasks.gate import Decision, Evidence, decide, evidence
@@ -102,7 +103,7 @@ class AskService:
         """The gate's evidence for a question (no generation): what ``eval.fit_gate`` fits the model on."""
         masked = self._masked_question(question)
         hits = self.retriever.search(masked, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
-        passages, term_sets = self._passages(hits)
+        passages, term_sets = self._passages(hits, masked)
         return evidence(masked, hits, term_sets, self.retriever, self.settings.threads, passages), passages
 
     # ------------------------------------------------------------ pipeline
@@ -120,7 +121,7 @@ class AskService:
             standalone = self._condense(masked, turns) if turns else masked
         t1 = time.perf_counter()
         hits = self.retriever.search(standalone, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
-        passages, term_sets = self._passages(hits)
+        passages, term_sets = self._passages(hits, standalone)
         t2 = time.perf_counter()
         if passages:
             decision = decide(evidence(standalone, hits, term_sets, self.retriever, self.settings.threads, passages),
@@ -178,10 +179,11 @@ class AskService:
             return question
         return mask_pii(out).text
 
-    def _passages(self, hits: Sequence[Hit]) -> tuple[list[Passage], list[set[str]]]:
-        """Numbered passages and, for each, its content morphemes (stored in the index at ingest)."""
+    def _passages(self, hits: Sequence[Hit], question: str = "") -> tuple[list[Passage], list[set[str]]]:
+        """Numbered passages and, for each, its content morphemes (stored in the index at ingest) and how
+        close each of its chunks is to the question (the semantic layer, when filled)."""
         snapshot = getattr(self.retriever, "snapshot", None)
-        built = [_passage(i, h, snapshot) for i, h in enumerate(hits, 1)]
+        built = [_passage(i, h, snapshot, self._chunk_scores(question, h)) for i, h in enumerate(hits, 1)]
         passages = [p for p, _ in built]
         missing = [i for i, (_, terms) in enumerate(built) if terms is None]
         analysed = content_terms_batch([f"{passages[i].title}\n{passages[i].text}" for i in missing],
@@ -190,6 +192,17 @@ class AskService:
         for i, ts in zip(missing, analysed, strict=True):
             terms[i] = set(ts)
         return passages, [t or set() for t in terms]
+
+
+    def _chunk_scores(self, question: str, hit: Hit) -> dict[int, float]:
+        """Semantic cosine of the question to each chunk (ordinal → score) of a hit; {} without vectors."""
+        layer = getattr(self.retriever, "semantic", None)
+        if layer is None or not question or not hit.positions:
+            return {}
+        params = getattr(self.retriever, "params", None)
+        text = expand_query(question) if getattr(params, "lexicon_weight", 0) else question
+        sims = layer.similarities(text, hit.positions)
+        return {o: s for o, s in zip(hit.ordinals, sims, strict=True) if s is not None}
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -205,32 +218,40 @@ def check_question(question: object, max_chars: int) -> str:
     return q
 
 
-def _passage(n: int, hit: Hit, snapshot: Any) -> tuple[Passage, set[str] | None]:
-    """A numbered passage from a hit: its chunks as segments (with their locations), the 회답 of a 해석례."""
+def _passage(n: int, hit: Hit, snapshot: Any, chunk_scores: dict[int, float] | None = None,
+             ) -> tuple[Passage, set[str] | None]:
+    """A numbered passage from a hit: its chunks as segments (with their locations and closeness to the
+    question), the 회답 of a 해석례."""
     segments: tuple[tuple[str, str], ...] = ()
     seg_locations: tuple[str, ...] = ()
+    seg_scores: tuple[float, ...] = ()
+    scores = chunk_scores or {}
     text, location, terms = hit.text, hit.location, None
     if snapshot is not None and hasattr(snapshot, "chunks_of") and hit.ordinals:
         chunks = snapshot.chunks_of(hit.doc_id, hit.ordinals)
-        pairs = _trim_continuation(snapshot, hit, [(c.section or "", c.text, c.location) for c in chunks])
-        segments = tuple((s, t) for s, t, _ in pairs)
-        seg_locations = tuple(loc for _, _, loc in pairs)
+        pairs = _trim_continuation(snapshot, hit, [(c.section or "", c.text, c.location, scores.get(c.ordinal, 0.0))
+                                                   for c in chunks])
+        segments = tuple((s, t) for s, t, _, _ in pairs)
+        seg_locations = tuple(loc for _, _, loc, _ in pairs)
+        seg_scores = tuple(sc for _, _, _, sc in pairs) if scores else ()
         terms = {t for ts in snapshot.chunk_terms(hit.doc_id, hit.ordinals) for t in ts}
         answer_chunk = snapshot.section_chunk(hit.doc_id, "회답")
         if answer_chunk is not None and answer_chunk[0].ordinal not in hit.ordinals:
             chunk, answer_terms = answer_chunk
             segments = (("회답", chunk.text),) + segments
             seg_locations = ("회답",) + seg_locations
+            seg_scores = ((max(seg_scores),) + seg_scores) if seg_scores else ()
             terms |= set(answer_terms)
             text = f"{chunk.text}\n{text}"
             location = f"회답, {location}" if location else "회답"
     passage = Passage(n=n, doc_id=hit.doc_id, title=hit.title, source=hit.source, location=location, text=text,
                       score=hit.score, article=hit.article, page=hit.page, segments=segments,
-                      segment_locations=seg_locations)
+                      segment_locations=seg_locations, segment_scores=seg_scores)
     return passage, terms
 
 
-def _trim_continuation(snapshot: Any, hit: Hit, pieces: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+def _trim_continuation(snapshot: Any, hit: Hit,
+                       pieces: list[tuple[str, str, str, float]]) -> list[tuple[str, str, str, float]]:
     """Drop the head of a first chunk that continues a sentence cut at the previous chunk's end.
 
     The chunker cuts an over-long sentence at a space; a sentence fragment is not answer material.
@@ -241,7 +262,7 @@ def _trim_continuation(snapshot: Any, hit: Hit, pieces: list[tuple[str, str, str
     prev = snapshot.chunks_of(hit.doc_id, [first - 1])
     if not prev or prev[0].section != pieces[0][0] or prev[0].text.rstrip()[-1:] in (".", "?", "!", ")", "」", "다"):
         return pieces
-    section, text, loc = pieces[0]
+    section, text, loc, score = pieces[0]
     cut = _SENTENCE_END.search(text)
     rest = text[cut.end():].lstrip() if cut else ""
-    return ([(section, rest, loc)] if rest else []) + pieces[1:]
+    return ([(section, rest, loc, score)] if rest else []) + pieces[1:]
