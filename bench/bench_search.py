@@ -8,6 +8,10 @@ Prints tables and writes every figure to bench/out/bench_search-<time>.json. Lar
 synthetic passages composed from real corpus sentences (see bench/_corpus.py): passage vectors are the
 L2-normalised mean of their sentences' USE vectors, not embeddings of the passage text. Queries are real:
 every search() embeds the query and analyses it with Kiwi, as a user's search does.
+
+Ingest is measured with the default settings — searchable after parsing, chunking and Kiwi/BM25, the e5
+semantic vectors following in the background (bench/bench_semantic.py prices that pass) — and with the
+previous default, which embedded every chunk with USE before the index could be searched.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ import _corpus as corpus_mod  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
 from assistant.index.embedders import UseMultilingual, make_embedder  # noqa: E402
-from assistant.korean.morph import content_terms, kiwi  # noqa: E402
 from assistant.index.store import IndexStore, faiss_module  # noqa: E402
 from assistant.ingest.pipeline import Ingestor  # noqa: E402
+from assistant.korean.morph import content_terms, kiwi  # noqa: E402
 from assistant.retrieve.filters import SearchFilter  # noqa: E402
 from assistant.retrieve.fusion import weighted_rrf  # noqa: E402
 from assistant.retrieve.search import open_retriever, retrieval_params  # noqa: E402
@@ -93,7 +97,8 @@ def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path,
         gen = IndexStore(root, f"n{n}-{kind}").current_dir()
         out["disk_mb"][kind] = {p.name: du_mb(p) for p in sorted(gen.iterdir())}
         out["disk_mb"][kind]["total"] = du_mb(gen)
-    s = settings.with_overrides(index_dir=root)
+    # the synthetic passages have no e5 vectors: search them with the FAISS layer only
+    s = settings.with_overrides(index_dir=root, semantic_embedder="none", embedder="use-multilingual")
     gc.collect()
     before = rss_mb()
     t0 = time.perf_counter()
@@ -226,12 +231,15 @@ def report(res: dict) -> str:
     parts = []
     ing, base = res.get("ingest", {}), res.get("baseline", {})
     rows = []
-    if ing.get("chunks"):
-        t = ing["timings"]
-        sh = [f"{100 * t[k] / ing['seconds']:.0f}%" for k in ("parse", "terms", "embed", "write")]
-        other = f"{100 * (1 - sum(t.values()) / ing['seconds']):.0f}%"
-        rows.append(["ours (Ingestor.run)", ing["documents"], ing["chunks"], ing["seconds"], ing["docs_per_s"],
-                     ing["chunks_per_s"], ing["avg_chunk_chars"], *sh, other])
+    for label, run in (("ours, until searchable (default)", ing),
+                       ("ours, with USE embedded at ingest", res.get("ingest_use", {}))):
+        if not run.get("chunks"):
+            continue
+        t = run["timings"]
+        sh = [f"{100 * t[k] / run['seconds']:.0f}%" for k in ("parse", "terms", "embed", "write")]
+        other = f"{100 * (1 - sum(t.values()) / run['seconds']):.0f}%"
+        rows.append([label, run["documents"], run["chunks"], run["seconds"], run["docs_per_s"],
+                     run["chunks_per_s"], run["avg_chunk_chars"], *sh, other])
     if base:
         b = base["ingest"]
         st = b["stages"]
@@ -301,7 +309,8 @@ def targets(res: dict) -> str:
     ing, base = res.get("ingest", {}), res.get("baseline")
     if ing.get("chunks"):
         v = ing["chunks_per_s"]
-        lines.append(f"ingest >= 150 chunks/s end to end: {v:.0f} -> {'PASS' if v >= 150 else 'FAIL'}")
+        lines.append(f"ingest >= 150 chunks/s until the index is searchable: {v:.0f} -> "
+                     f"{'PASS' if v >= 150 else 'FAIL'}")
     big = max(res["search"], key=int) if res["search"] else None
     if big is not None:
         p50 = res["search"][big]["latency_ms"]["hybrid/flat"]["p50"]
@@ -326,7 +335,8 @@ def main() -> None:
                                                                         [10_000, 100_000])
     settings = Settings()
     t0 = time.perf_counter()
-    embedder = make_embedder(settings)
+    # the synthetic large indexes keep a dense FAISS layer (USE) to measure FAISS and fusion at scale
+    embedder = UseMultilingual(threads=settings.threads)
     embedder.embed(["워밍업 문장"])
     t1 = time.perf_counter()
     kiwi(settings.threads)
@@ -347,8 +357,11 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
         print(f"ingesting {len(paths)} paths ...", flush=True)
-        res["ingest"] = bench_ingest(settings, embedder, paths, root / "ingest")
+        res["ingest"] = bench_ingest(settings, make_embedder(settings), paths, root / "ingest")
         print(f"  {res['ingest'].get('chunks', 0)} chunks in {res['ingest']['seconds']:.1f} s", flush=True)
+        res["ingest_use"] = bench_ingest(settings.with_overrides(embedder="use-multilingual"), embedder, paths,
+                                         root / "ingest-use")
+        print(f"  with USE: {res['ingest_use']['seconds']:.1f} s", flush=True)
         print("sentence pool (cached after the first run) ...", flush=True)
         pool = corpus_mod.build_pool(args.corpus, embedder, settings.threads, 80 if args.quick else None)
         res["pool"] = {"sentences": len(pool.sentences), "documents": len(pool.docs), "seconds": pool.seconds}

@@ -256,14 +256,21 @@ def precise_citations(text: str, passages: Sequence[Passage], threads: int = 2) 
 
 
 def _cited_place(units: Sequence[Any], body: str, passage: Passage, containment: Any) -> tuple[str, list[str]]:
+    """Where a sentence quotes a passage: the unit it contains best, with the items of the same rule it also
+    quotes (statute boilerplate makes neighbouring articles look alike, so only near-exact quotes of the
+    same article and 항 join)."""
     scored = [(containment(u.text, body), u) for u in units]
-    quoted = [u for c, u in scored if c >= QUOTE_MIN_CONTAINMENT]
-    if not quoted:
-        best = max(scored, key=lambda x: x[0], default=(0.0, None))
-        if best[1] is None or best[0] < 0.3:
-            return passage.location, []
-        quoted = [best[1]]
-    return _join_locations([u for u in quoted]), [u.text for u in quoted]
+    if not scored:
+        return passage.location, []
+    best_c, best = max(scored, key=lambda x: (x[0], len(x[1].text)))
+    if best_c < 0.3:
+        return passage.location, []
+    quoted = [best]
+    if best_c >= QUOTE_MIN_CONTAINMENT:
+        quoted += [u for c, u in scored if u is not best and c >= 0.9 and u.article == best.article
+                   and u.paragraph == best.paragraph]
+    quoted.sort(key=lambda u: u.idx)
+    return _join_locations(quoted), [u.text for u in quoted]
 
 
 def _join_locations(units: Sequence[Any]) -> str:

@@ -56,14 +56,16 @@ class ComposeOptions:
     supports: int = 2              # supporting units after the lead (``detail``: ``detail_supports``)
     detail_supports: int = 5
     min_relative_score: float = 0.45
+    min_support_coverage: float = 0.6
     max_items: int = 4             # items quoted with their rule
     max_items_chars: int = 420
-    w_coverage: float = 0.50       # the unit's share of the question
-    w_fact: float = 0.30           # it states the kind of fact asked (a figure: 기간, 금액, 수량, 장소, 서류)
+    # weights chosen on the people-* dev split with `python -m eval.tune_compose` (answer-first 0.49 → 0.59)
+    w_coverage: float = 0.30       # the unit's share of the question, relative to the best-covering unit
+    w_fact: float = 0.50           # it states the kind of fact asked (a figure: 기간, 금액, 수량, 장소, 서류)
     w_fact_weak: float = 0.10      # … for kinds most statute sentences state (가능 여부, 방법, 대상, 정의)
-    w_passage: float = 0.20        # its passage's share of the question
+    w_passage: float = 0.10        # its passage's share of the question, relative to the best passage
     w_chunk: float = 0.20          # how close its chunk is to the question (semantic layer), relative
-    rank_decay: float = 0.22       # prior: 1 / (1 + decay * (rank - 1))
+    rank_decay: float = 0.30       # the retriever's order: 1 / (1 + decay * (rank - 1))
 
 
 @dataclass
@@ -85,11 +87,15 @@ def compose_answer(question: str, passages: Sequence[Passage], threads: int = 2,
     chosen = [lead]
     used = _bundle_ids(lead.unit)
     limit = opt.detail_supports if detail else opt.supports
+    relative = opt.min_relative_score / 2 if detail else opt.min_relative_score
+    support_coverage = opt.min_support_coverage / 2 if detail else opt.min_support_coverage
     for s in scored[1:]:
         if len(chosen) > limit:
             break
-        if s.score < opt.min_relative_score * lead.score or s.coverage <= 0:
+        if s.score < relative * lead.score or s.coverage <= 0:
             break
+        if s.coverage < support_coverage * lead.coverage:
+            continue   # a support must be about the question as much as the lead nearly is
         ids = _bundle_ids(s.unit)
         if ids & used or any(cosine(s.vec, c.vec) > 0.8 for c in chosen):
             continue
@@ -125,21 +131,23 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
     passage_cov = {k: sum(w for t, w in weights.items() if t in v) / total for k, v in passage_seen.items()}
     best_cov = max(passage_cov.values(), default=0.0)
     rank = {p.n: i for i, p in enumerate(passages)}
+    # coverage relative to the best-covering unit: colloquial questions share few words with any sentence,
+    # so absolute shares are all small; what matters is which sentence shares the most
+    seen_of = [(_seen_terms(u, titles) | {t for it in u.items for t in it.terms}
+                | (set(u.parent.terms) if u.parent is not None else set())) for u in units]
+    covs = [sum(w for t, w in weights.items() if t in seen) / total for seen in seen_of]
+    top_cov = max(covs, default=0.0) or 1.0
     chunk_lo = min((u.chunk_score for u in units if u.chunk_score), default=0.0)
     chunk_hi = max((u.chunk_score for u in units), default=0.0)
     out: list[Scored] = []
-    for u in units:
-        seen = _seen_terms(u, titles) | {t for it in u.items for t in it.terms}
-        if u.parent is not None:
-            seen |= set(u.parent.terms)
-        cov = sum(w for t, w in weights.items() if t in seen) / total
+    for u, seen, cov in zip(units, seen_of, covs, strict=True):
         if cov <= 0 and not (u.conclusion and passage_cov.get(u.n, 0) > 0):
             continue
         fact = fact_strength(kinds, _bundle_text(u))
         prior = 1.0 / (1.0 + opt.rank_decay * rank.get(u.n, 0))
         near = (u.chunk_score - chunk_lo) / (chunk_hi - chunk_lo) if u.chunk_score and chunk_hi > chunk_lo else 0.0
-        score = prior * (opt.w_coverage * cov + w_fact * fact + opt.w_passage * passage_cov.get(u.n, 0.0)
-                         + opt.w_chunk * near)
+        score = prior * (opt.w_coverage * cov / top_cov + w_fact * fact
+                         + opt.w_passage * passage_cov.get(u.n, 0.0) / (best_cov or 1.0) + opt.w_chunk * near)
         if u.conclusion and rank.get(u.n, 9) < 2 and passage_cov.get(u.n, 0.0) >= max(0.5, 0.8 * best_cov):
             score += 0.25   # the 회답 of a top-ranked, matching 해석례 answers the question directly
         if u.quoted_law:

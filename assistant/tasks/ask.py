@@ -42,8 +42,11 @@ log = logging.getLogger("assistant.ask")
 #: how many of the closest passages an abstention shows for reference
 REFERENCE_COUNT = 3
 _SENTENCE_END = re.compile(r"[.?!]\s|다\.\s*|\n")
-#: "자세히", "더 자세히 알려줘": the user asks for more than the short answer
-_DETAIL = re.compile(r"^\s*(?:좀\s*)?(?:더\s*)?자세히(?:\s*(?:알려|설명)\S*)?\s*[.?!]*\s*$|자세히\s*(?:알려|설명)")
+#: "자세히", "더 자세히 알려 주세요": a request for more about the previous question, and nothing else
+DETAIL_ONLY = re.compile(r"^\s*(?:좀\s*)?(?:더\s*)?자세(?:히|하게)\s*(?:좀\s*)?(?:(?:알려|설명해|말해|보여)\S*)?"
+                         r"(?:\s*주\S*)?\s*[.?!~]*\s*$")
+#: a question that also asks for detail ("처리기간 자세히 알려줘")
+_DETAIL = re.compile(r"자세(?:히|하게)\s*(?:좀\s*)?(?:알려|설명|말해|보여)")
 
 
 class QuestionError(AssistantError):
@@ -113,11 +116,11 @@ class AskService:
         t0 = time.perf_counter()
         masked = self._masked_question(question)
         turns = [(role, mask_pii(text).text) for role, text in history if text and text.strip()]
-        if _DETAIL.search(masked) and turns:
-            detail = True
-            previous = [t for r, t in turns if r == "user"]
-            standalone = previous[-1] if previous and _DETAIL.fullmatch(masked.strip()) else masked
+        previous = [t for r, t in turns if r == "user" and not DETAIL_ONLY.match(t)]
+        if DETAIL_ONLY.match(masked) and previous:
+            detail, standalone = True, previous[-1]     # "자세히" → the previous question, answered at length
         else:
+            detail = detail or bool(_DETAIL.search(masked))
             standalone = self._condense(masked, turns) if turns else masked
         t1 = time.perf_counter()
         hits = self.retriever.search(standalone, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)

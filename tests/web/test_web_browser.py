@@ -132,6 +132,27 @@ def test_ask_streams_an_answer_with_citations_and_opens_the_source(page_for):
     page.wait_for_selector("text=의견을 보냈습니다")
 
 
+def test_the_answer_leads_with_its_fact_and_more_comes_on_request(page_for):
+    page = page_for("officer")
+    answer = ask(page, "질의민원은 며칠 안에 처리해야 하나요?")
+    lead = answer.locator(".answer .lead")
+    assert lead.count() == 1 and "14일" in lead.inner_text()        # the period asked for, first
+    assert lead.locator(".cite").first.inner_text() == "1"           # sources numbered in order of first use
+    sources = answer.locator(".sources li")
+    assert sources.count() >= 1 and "제14조" in sources.first.inner_text()   # the precise article (and 호)
+    lead.locator(".cite").first.click()
+    marked = " ".join(page.locator("#panel-text mark").all_inner_texts())
+    assert "14일 이내" in marked                                    # the exact quote is highlighted
+    shot(page, "03b_answer_first")
+    short = len(answer.locator(".answer").inner_text())
+    answer.get_by_role("button", name="자세히").click()
+    page.wait_for_function("() => document.querySelectorAll('.msg-assistant').length >= 2 && "
+                           "!document.querySelector('.msg-assistant:last-child .msg-tools').hidden")
+    more = page.locator(".msg-assistant").last
+    assert len(more.locator(".answer").inner_text()) > short         # the longer answer to the same question
+    shot(page, "03c_answer_detail")
+
+
 def test_laptop_width_layout(page_for):
     page = page_for("officer", width=1366, height=768)
     ask(page, "정보공개 청구는 언제까지 결정해야 하나요?")

@@ -186,7 +186,7 @@
       setTimeout(() => { copy.lastChild.textContent = " 복사"; }, 1800);
     } }, icon("copy"), el("span", { text: " 복사" }));
     const items = [copy];
-    if (view.mode === "ask" && !view.abstained && !state.busy) {
+    if (view.mode === "ask" && !view.abstained) {
       items.push(el("button", { class: "btn ghost small", type: "button", title: "근거를 더 보여 줍니다",
         onclick: () => send("자세히 알려 주세요") }, "자세히"));
     }

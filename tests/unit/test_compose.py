@@ -1,0 +1,138 @@
+"""Answer first, on real statute text: the composer, precise renumbered citations, question kinds, the
+lexicon and the gate's decision (real Kiwi and the real parser; no index)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.generate.base import Passage
+from assistant.generate.citations import precise_citations
+from assistant.generate.compose import ABSTAIN_TEXT, compose_answer
+from assistant.generate.units import passage_units
+from assistant.korean.lexicon import expand_query, official_terms
+from assistant.korean.questions import question_kind, state_strength
+from assistant.korean.sentences import display_sentences, first_sentence
+from assistant.tasks.gate import Evidence, decide, load_models
+
+LAWS = Path(__file__).resolve().parents[2] / "samples" / "laws"
+
+
+def _article_passages(file: str, title: str, articles: list[str]) -> list[Passage]:
+    """Passages made of the real chunks of the given articles, numbered in the order given."""
+    from assistant.ingest.base import parse_file
+    from assistant.ingest.chunking import ChunkParams, chunk_blocks
+    from assistant.korean.sentences import split_sentences
+
+    parsed = parse_file(LAWS / file)
+    chunks = chunk_blocks("d", parsed.title, parsed.blocks, ChunkParams(500, 120), split_sentences)
+    out = []
+    for n, art in enumerate(articles, 1):
+        mine = [c for c in chunks if c.article == art]
+        assert mine, art
+        out.append(Passage(n=n, doc_id=f"d{art}", title=title, source=str(LAWS / file), location=mine[0].location,
+                           text="\n".join(c.text for c in mine), article=art,
+                           segments=tuple((c.section, c.text) for c in mine),
+                           segment_locations=tuple(c.location for c in mine)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def decree() -> list[Passage]:
+    # retrieval order deliberately puts the answering article second
+    return _article_passages("민원처리에관한법률_시행령.md", "민원 처리에 관한 법률 시행령", ["제15조", "제14조", "제19조"])
+
+
+def test_the_period_asked_for_leads_with_the_items_of_its_rule(decree):
+    answer = " ".join(compose_answer("법 해석 물어보는 민원은 며칠 안에 답해줘야 돼요?", decree))
+    lead = first_sentence(answer)
+    assert lead.startswith("「민원 처리에 관한 법률 시행령」 제14조에 따르면, ")
+    assert "제1호" in lead and "14일 이내" in lead and "7일 이내" in lead     # 다음 각 호, expanded
+    assert lead.endswith("[2]")                                               # the passage it came from
+    assert len(display_sentences(answer)) <= 3                                # the lead and at most two more
+
+
+def test_citations_are_renumbered_in_order_of_first_use_with_the_precise_place(decree):
+    answer = " ".join(compose_answer("질의민원 처리기간 며칠?", decree))
+    text, cited = precise_citations(answer, decree)
+    assert [c.n for c in cited] == list(range(1, len(cited) + 1))
+    assert text.split(" [", 1)[1].startswith("1]")                           # the first marker is [1]
+    first = cited[0]
+    assert first.doc_id == "d제14조" and first.location == "제14조제1호·제2호"
+    assert any("14일 이내" in q for q in first.quotes)
+    assert all(q in " ".join(first.text.split()) for q in first.quotes)     # quotes are exact source text
+
+
+def test_detail_gives_more_than_the_short_answer(decree):
+    short = compose_answer("민원 처리기간", decree)
+    long = compose_answer("민원 처리기간", decree, detail=True)
+    assert len(long) >= len(short) and long[0] == short[0]
+
+
+def test_nothing_relevant_abstains(decree):
+    assert compose_answer("우주 발사체의 추진제는 무엇인가요?", decree) == [ABSTAIN_TEXT]
+    assert compose_answer("민원 처리기간은?", []) == [ABSTAIN_TEXT]
+
+
+def test_units_know_their_article_paragraph_and_item():
+    [p] = _article_passages("민원처리에관한법률_법률.md", "민원 처리에 관한 법률", ["제19조"])
+    units = passage_units(p)
+    first = next(u for u in units if u.paragraph == 1)
+    assert first.location == "제19조제1항" and first.article == "제19조"
+    second = next(u for u in units if u.paragraph == 2)
+    assert second.location == "제19조제2항" and "공휴일과 토요일은 산입" in second.text
+
+
+def test_items_remember_the_rule_that_introduces_them(decree):
+    units = passage_units(decree[1])
+    rule = next(u for u in units if u.introduces_items)
+    assert [it.location for it in rule.items] == ["제14조제1호", "제14조제2호"]
+    assert all(it.parent is rule for it in rule.items)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("질의민원은 며칠 안에 처리해야 하나요", "기간"),
+    ("첫만남이용권 얼마?", "금액"),
+    ("보완 요청은 몇 번까지 받아줘?", "수량"),
+    ("장애인 등록하러 갈 때 뭐 챙겨가요", "서류"),
+    ("기초연금 어디서 신청해요", "장소"),
+    ("누가 정보공개를 청구할 수 있나요", "대상"),
+    ("다수인관련민원이란 무엇인가요", "정의"),
+    ("확약을 말로 해도 되나요?", "가능여부"),
+])
+def test_question_kinds(question, kind):
+    assert question_kind(question).kind == kind
+
+
+def test_a_sentence_with_the_figure_states_the_kind_strongly():
+    assert state_strength("기간", "접수한 날부터 14일 이내에 처리하여야 한다.") == 1.0
+    assert state_strength("기간", "처리기간을 정하여 공표한다.") == 0.5
+    assert state_strength("금액", "월 최대 32만 3180원까지 지원") == 1.0
+    assert state_strength("금액", "처리기간을 정하여 공표한다.") == 0.0
+
+
+def test_everyday_words_bring_the_statute_words():
+    assert {"기간", "이내"} <= set(official_terms("며칠 걸려요?"))
+    assert {"반려", "이송"} <= set(official_terms("서류 돌려보내도 돼요?"))
+    assert "고충민원" in official_terms("억울한 일 하소연하려면")
+    assert "확약" in official_terms("나중에 허가해준다는 약속")
+    assert expand_query("며칠 걸려요?").startswith("며칠 걸려요? (")
+    assert official_terms("민원") == [] and expand_query("민원") == "민원"
+
+
+def test_the_gate_declines_without_evidence_and_the_bias_moves_it():
+    models = load_models()
+    assert set(models) == {"semantic", "lexical"}
+    weak = Evidence(coverage=0.05, coverage_official=0.05, semantic=0.80, bm25=0.02, unknown=1.0,
+                    best_unit=0.02, fact=0.0, numbers=1.0)
+    strong = Evidence(coverage=1.0, coverage_official=1.0, semantic=0.95, bm25=1.2, agreement=1.0,
+                      best_unit=0.9, fact=0.9, numbers=1.0)
+    assert not decide(weak).answer and decide(strong).answer
+    assert decide(strong).model == "semantic"
+    assert decide(Evidence(coverage=1.0, coverage_official=1.0, bm25=1.2, best_unit=0.9, fact=0.9)).model == "lexical"
+    middle = Evidence(coverage=0.4, coverage_official=0.4, semantic=0.89, bm25=0.3, agreement=1.0, best_unit=0.2,
+                      fact=0.2)
+    p = decide(middle).probability
+    assert decide(middle, bias=+20).answer and not decide(middle, bias=-20).answer
+    assert decide(middle, bias=+20).probability == p     # the bias moves the threshold, not the estimate
