@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="근거로 쓸 구절 수 (기본: ASSISTANT_ASK_TOP_K)")
     ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None, help="검색 방식")
     ask.add_argument("--generator", default=None, help="생성기: extractive | transformers | openai (기본: ASSISTANT_GENERATOR)")
+    ask.add_argument("--detail", action="store_true", help="짧은 답 대신 근거 문장을 더 많이 (최대 5개)")
     ask.add_argument("--json", action="store_true", help='JSON으로 출력: {"answer", "citations", "abstained"}')
     ask.set_defaults(func=cmd_ask)
 
@@ -252,7 +253,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.tasks.ask import AskService
 
     service = AskService(open_retriever(settings, args.index), make_generator(settings), settings)
-    answer = service.ask(question)
+    answer = service.ask(question, detail=args.detail)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -260,6 +261,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     print("\n가장 가까운 문서 (참고용):" if answer.abstained else "\n출처:")
     for p in answer.citations:
         print(f"[{p.n}] 「{p.title}」 {p.location}".rstrip() + f"\n    {p.source}")
+    layer = getattr(service.retriever, "semantic", None)
+    if layer is not None:
+        have, total = layer.coverage
+        if have < total:
+            print(f"\n(의미 검색 벡터 {have:,}/{total:,}개만 준비되어 형태소 검색 위주로 답했습니다. "
+                  f"'assistant semantic fill'로 채우면 일상적인 표현을 더 잘 이해합니다.)", file=sys.stderr)
     return 0
 
 

@@ -115,6 +115,10 @@ def build_messages(request: GenerationRequest, directory: Path | str | None = No
     template = load_prompt(request.prompt, directory)
     values = {"sources": format_sources(request.passages), "history": format_history(request.history),
               **request.variables}
+    if request.task == "answer" and "asks" not in values:
+        from assistant.korean.questions import question_kind
+
+        values["asks"] = question_kind(values.get("question", "")).description
     messages = [{"role": "system", "content": render_prompt(SYSTEM_PROMPT, {}, directory)}]
     if "history" not in template_variables(template):
         messages += [{"role": "assistant" if role == "assistant" else "user", "content": text}

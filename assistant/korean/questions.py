@@ -77,10 +77,23 @@ _ASPECT: dict[str, str] = {
 }
 
 
+#: what each kind asks for, in words a prompt can use
+DESCRIPTION = {
+    "기간": "기간·기한 (며칠, 몇 시간, 언제까지)", "금액": "금액 (얼마)", "수량": "수·비율 (몇 명, 몇 번, 몇 %)",
+    "서류": "필요한 서류 (무엇을 내는지)", "장소": "장소·연락처 (어디에, 어디로)", "대상": "대상·자격 (누가)",
+    "방법": "방법·절차 (어떻게)", "정의": "뜻 (무엇인지)", "가능여부": "가능 여부 (되는지, 안 되는지)",
+    "기타": "질문이 묻는 사실",
+}
+
+
 @dataclass(frozen=True)
 class QuestionKind:
     kind: str            # the first matching of :data:`KINDS`, or "기타"
     all: tuple[str, ...]  # every kind whose question pattern matched, in :data:`KINDS` order
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTION.get(self.kind, DESCRIPTION["기타"])
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,7 @@ from assistant.generate.citations import CitationReport, precise_citations, vali
 from assistant.generate.compose import ABSTAIN_TEXT
 from assistant.korean.lexicon import expand_query
 from assistant.korean.morph import content_terms_batch
+from assistant.korean.questions import question_kind
 from assistant.retrieve.filters import SearchFilter
 from assistant.tasks.gate import Decision, Evidence, decide, evidence
 from assistant.tasks.pii import mask_pii
@@ -144,7 +145,8 @@ class AskService:
         else:
             pieces = []
             request = GenerationRequest(task="answer", prompt="answer",
-                                        variables={"question": standalone, "detail": "1" if detail else ""},
+                                        variables={"question": standalone, "detail": "1" if detail else "",
+                                                   "asks": question_kind(standalone).description},
                                         passages=passages, history=turns,
                                         max_tokens=self.settings.generator_max_tokens,
                                         temperature=self.settings.generator_temperature)
