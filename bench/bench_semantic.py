@@ -14,7 +14,8 @@ Variants, each measured on the dev split of the people-* gold sets (questions ty
 - ``e5-keys``: e5 on short keys only (title, section path and the article or first-sentence head);
 - ``static``: a static embedding distilled from e5 on the corpus's own vocabulary (each Kiwi content
   morpheme embedded once; a text is the IDF-weighted mean of its morphemes) — runs at USE speed or faster;
-- ``bm25+e5-rerank``: BM25 top 20 re-ranked by e5 at query time (no vectors stored; costs query latency).
+- ``bm25+e5-rerank``: BM25 top 20 re-ranked by e5 at query time (no vectors stored; costs query latency);
+- ``bm25+e5-full+use``: the default with USE fused in as a third ranking (weight 0.5).
 
 For each: Recall@1/@5 per corpus, the embedding throughput (characters per second, this machine, both
 cores) that decides how long the background pass takes, and query latency. Figures are printed and
@@ -169,6 +170,7 @@ def run(quick: bool) -> dict:
             fused = {
                 "bm25+use (previous default)": weighted_rrf([(1.0, plain_bm), (0.5, ranks["use"])], 60),
                 "bm25+e5-full (default)": weighted_rrf([(1.0, bm), (1.0, ranks["e5-full"])], 60),
+                "bm25+e5-full+use": weighted_rrf([(1.0, bm), (1.0, ranks["e5-full"]), (0.5, ranks["use"])], 60),
                 "bm25+e5-300": weighted_rrf([(1.0, bm), (1.0, ranks["e5-300"])], 60),
                 "bm25+e5-keys": weighted_rrf([(1.0, bm), (1.0, ranks["e5-keys"])], 60),
             }

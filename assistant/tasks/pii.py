@@ -15,6 +15,9 @@ Design choices (false positives cost less than leaks, but a reply draft must sta
   are only masked as accounts when a bank/계좌 label is present.
 - Addresses need either a region word (…시/도/구/군/읍/면) or a 주소 label before the road/lot name,
   and a building/lot number after it; "서울특별시 종로구청" or "세종특별자치시 소재 정부청사" stay.
+- What people type is normalised before matching (:func:`normalise_typed`): full-width digits, letters
+  and "＠", the Hangul vowel "ㅡ" or any dash used between digits, and spaces around them
+  ("０１０ㅡ９８７６ㅡ５４３２", "010 - 9876 - 5432"). The masked text is the normalised one.
 """
 
 from __future__ import annotations
@@ -60,6 +63,23 @@ PUBLIC_NUMBERS: frozenset[str] = frozenset(
 # Order = specificity, used to break ties between overlapping matches of equal length.
 _PRIORITY = ["rrn", "foreigner_rrn", "card", "driver_license", "passport", "email", "phone", "account",
              "address", "name"]
+
+# full-width forms people type with a Korean IME, mapped to ASCII
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                             **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+                             **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+                             "＠": "@", "．": ".", "－": "-", "（": "(", "）": ")", "：": ":", "\u3000": " "})
+# a dash between digits, however typed: ASCII, Unicode dashes and minus, the Hangul vowel ㅡ, with spaces
+_DIGIT_DASH = re.compile(r"(?<=\d)[ \t]*[-‐‑‒–—―−ㅡ~][ \t]*(?=\d)")
+_SPACED_AT = re.compile(r"(?<=[A-Za-z0-9._%+-])[ \t]*@[ \t]*(?=[A-Za-z0-9-]+\.)")
+
+
+def normalise_typed(text: str) -> str:
+    """NFC, full-width forms to ASCII, and digit groups joined by any dash (or "ㅡ") written with "-"."""
+    text = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH)
+    text = _DIGIT_DASH.sub(lambda m: "-" if "~" not in m.group() else m.group(), text)
+    return _SPACED_AT.sub("@", text)
+
 
 _NOT_DIGIT_BEFORE = r"(?<![\d])"
 _NOT_DIGIT_AFTER = r"(?!\d)"
@@ -280,13 +300,19 @@ def _resolve(cands: list[_Cand]) -> list[_Cand]:
 
 
 def mask_pii(text: str, *, keep_numbers: Iterable[str] = ()) -> MaskResult:
-    """Mask personal data in ``text`` (NFC-normalised first).
+    """Mask personal data in ``text`` (normalised first: :func:`normalise_typed`).
 
     ``keep_numbers``: extra phone numbers to leave visible, e.g. the office's own 대표전화 ("044-205-1234").
     """
-    text = unicodedata.normalize("NFC", text)
+    text = normalise_typed(text)
     keep = PUBLIC_NUMBERS | {re.sub(r"\D", "", n) for n in keep_numbers}
-    spans = _resolve(_candidates(text, keep))
+    cands = _candidates(text, keep)
+    # a name found once (after a label, in a self-introduction or a sign-off) is masked wherever it recurs
+    names = {text[s:e] for s, e, kind, _ in cands if kind == "name"}
+    for name in names:
+        for m in re.finditer(re.escape(name) + r"(?![가-힣]{2})", text):
+            cands.append((m.start(), m.end(), "name", False))
+    spans = _resolve(cands)
     parts: list[str] = []
     found: list[PiiSpan] = []
     pos = 0

@@ -51,6 +51,36 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class MaskedText(TypeDecorator):
+    """Text that is stored only with personal data masked (assistant.tasks.pii): whatever path writes it —
+    a chat message, a title, a feedback comment, an audit entry — nothing typed reaches the database raw."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return mask_stored(value)
+
+
+class MaskedString(TypeDecorator):
+    """A short masked text (a conversation title), cut to its column length after masking."""
+
+    impl = String(200)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        masked = mask_stored(value)
+        return masked[:200] if isinstance(masked, str) else masked
+
+
+def mask_stored(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    from assistant.tasks.pii import mask_pii
+
+    return mask_pii(value).text
+
+
 class JSONText(TypeDecorator):
     """JSON kept as text, so SQLite and PostgreSQL store it the same way."""
 
@@ -108,7 +138,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    title: Mapped[str] = mapped_column(String(200), nullable=False, default="새 대화")
+    title: Mapped[str] = mapped_column(MaskedString, nullable=False, default="새 대화")
     mode: Mapped[str] = mapped_column(String(16), nullable=False, default="ask")
     index_name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     doc_ids: Mapped[list[str]] = mapped_column(JSONText, nullable=False, default=list)
@@ -123,7 +153,7 @@ class Message(Base):
                                                  nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # user | assistant
     mode: Mapped[str] = mapped_column(String(16), nullable=False, default="ask")
-    content: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    content: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, nullable=False, default=list)
     abstained: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -135,7 +165,7 @@ class Feedback(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     rating: Mapped[int] = mapped_column(Integer, nullable=False)  # +1 / -1
-    comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    comment: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -186,9 +216,9 @@ class AuditEntry(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
     username: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     action: Mapped[str] = mapped_column(String(32), nullable=False)
-    query: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    query: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
     doc_ids: Mapped[list[str]] = mapped_column(JSONText, nullable=False, default=list)
-    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    detail: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 

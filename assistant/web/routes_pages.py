@@ -75,7 +75,8 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
         user = authenticate(db, username, password)
     except AuthError as exc:
         st.limiter_login.try_acquire(key)
-        audit(db, None, "login_failed", "", [], username[:64], username=username[:64])
+        shown = recorded_login_name(db, st.secret, username)
+        audit(db, None, "login_failed", "", [], shown, username=shown)
         db.commit()
         return _login_again(request, next, str(exc), 401)
     token, _ = start_session(db, st.secret, user, st.settings.session_ttl_minutes)
@@ -85,6 +86,24 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
                     max_age=st.settings.session_ttl_minutes * 60, path="/")
     resp.delete_cookie(LOGIN_CSRF_COOKIE)
     return resp
+
+
+def recorded_login_name(db: Session, secret: bytes, typed: str) -> str:
+    """What the audit log keeps of a failed login's user name: the name when it is an account's, else a
+    keyed hash — people type passwords and 주민등록번호 into that box, and those must not be stored."""
+    import hashlib
+    import hmac
+    import unicodedata
+
+    from sqlalchemy import select
+
+    from assistant.web.db import User
+
+    name = unicodedata.normalize("NFC", typed).strip()[:64]
+    if name and db.scalar(select(User.id).where(User.username == name)) is not None:
+        return name
+    digest = hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
+    return f"(등록되지 않은 이름 #{digest})"
 
 
 def _login_again(request: Request, next: str, error: str, status: int = 400) -> HTMLResponse:

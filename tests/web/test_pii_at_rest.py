@@ -1,0 +1,146 @@
+"""No personal data at rest: planted values of every kind, in the spellings people type, go through chat,
+titles, feedback, reply drafts and failed logins; then the database file, the data folder (logs, job
+folders) and the audit log are searched for them. Also: a database written before masking is masked by
+its migration, which reports counts (issue 12, items 1 and 2)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from webtools import login
+
+# kind: (the value planted, the digits or letters that must not survive in any spelling)
+PLANTED = {
+    "rrn": ("900101-1234567", "1234567"),
+    "rrn-fullwidth": ("９００１０１－１２３４５６８", "1234568"),
+    "foreigner": ("850505-5123456", "5123456"),
+    "mobile-hangul-dash": ("010ㅡ9876ㅡ5432", "98765432"),
+    "mobile-spaced": ("010 - 2345 - 6789", "23456789"),
+    "landline-emdash": ("02—3456—7890", "34567890"),
+    "email-fullwidth-at": ("hong.gildong＠example.com", "hong.gildong"),
+    "email": ("kim.minsu@korea.kr", "kim.minsu"),
+    "account": ("국민은행 123456-78-901234", "12345678901234"),
+    "card": ("카드번호 4111 1111 1111 1111", "4111111111111111"),
+    "passport": ("여권번호 M12345678", "M12345678"),
+    "licence": ("운전면허 11-22-334455-66", "112233445566"),
+    "address": ("서울특별시 종로구 세종대로 209", "세종대로 209"),
+    "name": ("성명: 김민수", "김민수"),
+    "self-name": ("저는 박영희입니다", "박영희"),
+}
+
+
+def _text() -> str:
+    return " / ".join(v for v, _ in PLANTED.values())
+
+
+def _leaks(blob: str) -> list[str]:
+    squashed = re.sub(r"[\s\-–—ㅡ]", "", blob)
+    return [k for k, (_, needle) in PLANTED.items() if re.sub(r"[\s\-]", "", needle) in squashed]
+
+
+def _files_text(folder: Path) -> str:
+    out = []
+    for p in folder.rglob("*"):
+        if p.is_file() and p.suffix not in (".hwpx", ".docx", ".zip"):
+            out.append(p.read_bytes().decode("utf-8", errors="ignore"))
+    return "\n".join(out)
+
+
+def test_planted_personal_data_never_reaches_storage(make_app, tmp_path):
+    from fastapi.testclient import TestClient
+
+    data = tmp_path / "data"
+    app = make_app(data_dir=data)
+    planted = _text()
+    with TestClient(app) as c:
+        # a failed login with personal data typed as the user name
+        page = c.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        c.post("/login", data={"username": "９００１０１－１２３４５６８", "password": "x", "csrf_token": token,
+                               "next": "/"}, follow_redirects=False)
+        login(c, "officer")
+        r = c.post("/api/chat/stream", json={"mode": "ask", "text": f"민원 처리기간 문의드립니다. {planted}",
+                                             "index": "default", "doc_ids": []})
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+        conv_id = events[0]["id"]
+        done = events[-1]
+        c.patch(f"/api/conversations/{conv_id}", json={"title": f"{PLANTED['mobile-hangul-dash'][0]} 민원인 김민수 건"})
+        c.post(f"/api/messages/{done['message_id']}/feedback", json={"rating": -1, "comment": planted})
+        draft = c.post("/api/chat/stream", json={"mode": "draft", "text": f"처리기간이 궁금합니다. {planted}",
+                                                 "index": "default", "doc_ids": []})
+        assert draft.status_code == 200
+        # what comes back to the user is masked too
+        conv = c.get(f"/api/conversations/{conv_id}").json()
+        assert not _leaks(json.dumps(conv, ensure_ascii=False))
+        c.cookies.clear()
+        login(c, "admin")
+        audit = c.get("/api/admin/audit").json()
+        assert not _leaks(json.dumps(audit, ensure_ascii=False)), _leaks(json.dumps(audit, ensure_ascii=False))
+        failed = [a for a in audit["entries"] if a["action"] == "login_failed"]
+        assert failed and failed[0]["username"].startswith("(등록되지 않은 이름 #")
+    db_file = data / "assistant.db"
+    with sqlite3.connect(db_file) as conn:
+        rows = [str(v) for t in ("messages", "conversations", "feedback", "audit_log")
+                for r in conn.execute(f"SELECT * FROM {t}") for v in r]
+    assert rows and not _leaks("\n".join(rows)), _leaks("\n".join(rows))
+    # the raw database file (pages, WAL), logs and job folders
+    everything = _files_text(data)
+    assert not _leaks(everything), _leaks(everything)
+
+
+def test_a_name_found_once_is_masked_wherever_it_recurs():
+    from assistant.tasks.pii import mask_pii
+
+    masked = mask_pii("성명: 김민수. 김민수는 지난주에도 문의했고, 김민수씨 가족도 같은 민원을 냈습니다.").text
+    assert "김민수" not in masked and masked.count("[성명]") == 3
+
+
+def test_the_masker_reads_what_people_type():
+    from assistant.tasks.pii import mask_pii
+
+    for kind, (value, _) in PLANTED.items():
+        masked = mask_pii(f"연락처는 {value} 입니다").text
+        assert not _leaks(masked), (kind, masked)
+    kept = mask_pii("보건복지상담센터 129, 처리기간 2024~2025년, 제3조 - 제5조, 금액 1,000원").text
+    assert "129" in kept and "2024~2025" in kept and "제3조" in kept and "1,000원" in kept
+
+
+def test_a_database_written_before_masking_is_masked_by_its_migration(tmp_path, caplog):
+    from alembic import command
+    from alembic.config import Config
+
+    from assistant.web.db import MIGRATIONS_DIR, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+        conn.exec_driver_sql("INSERT INTO users (id, username, display_name, password_hash, is_admin, clearance, "
+                             "department, active, created_at) VALUES (1, 'officer', 'officer', 'x', 0, '내부', '', 1, "
+                             "'2026-01-01 00:00:00')")
+        conn.exec_driver_sql("INSERT INTO conversations (id, user_id, title, mode, index_name, doc_ids, created_at, "
+                             "updated_at) VALUES (1, 1, ?, 'ask', '', '[]', '2026-01-01 00:00:00', "
+                             "'2026-01-01 00:00:00')", ("010-9876-5432 문의",))
+        conn.exec_driver_sql("INSERT INTO messages (id, conversation_id, role, mode, content, citations, abstained, "
+                             "created_at) VALUES (1, 1, 'user', 'ask', ?, '[]', 0, '2026-01-01 00:00:00')",
+                             (_text(),))
+        conn.exec_driver_sql("INSERT INTO audit_log (id, user_id, username, action, query, doc_ids, detail, "
+                             "created_at) VALUES (1, NULL, '900101-1234567', 'login_failed', '', '[]', "
+                             "'900101-1234567', '2026-01-01 00:00:00')")
+    with caplog.at_level("WARNING"), engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert "messages 1행" in caplog.text and "conversations 1행" in caplog.text
+    assert "audit_log.login_failed 1행" in caplog.text
+    with engine.connect() as conn:
+        rows = [str(v) for t in ("messages", "conversations", "audit_log")
+                for r in conn.exec_driver_sql(f"SELECT * FROM {t}") for v in r]
+    assert not _leaks("\n".join(rows))
+
