@@ -129,6 +129,9 @@ def run_answers(service: Any, spec: CorpusSpec, rows: Sequence[dict[str, Any]],
         ans = service.ask(row["question"])
         latency = (time.perf_counter() - t0) * 1000
         metrics = score_answer(row, ans, spec, terms)
+        if row.get("lead") and ans.abstained and row.get("answerable", True):
+            metrics["answer_first"] = 0.0     # a declined answerable question does not lead with its fact
+            metrics["lead_anywhere"] = 0.0
         decision = getattr(ans, "decision", None)
         if decision is not None and decision.model != "none":
             p = min(max(decision.probability, 1e-6), 1 - 1e-6)

@@ -109,10 +109,17 @@ def curve(model: LogisticModel, data: list[dict[str, Any]]) -> list[tuple[float,
 
 
 def operating_point(model: LogisticModel, data: list[dict[str, Any]]) -> float:
-    points = curve(model, data)
-    ok = [(t, fd, cd) for t, fd, cd in points if fd <= MAX_FALSE_DECLINE]
+    """The threshold that declines most unanswerable questions while at most 5 % of the answerable ones are
+    declined in *each* group of questions — those written the way people type (people-*) and the older,
+    more formal sets — so the formal majority cannot buy a threshold the colloquial questions pay for."""
+    people = [d for d in data if d["set"].startswith("people-")]
+    groups = [people, [d for d in data if not d["set"].startswith("people-")]]
+    curves = [curve(model, g) for g in groups if g]
+    pooled = curve(model, data)
+    ok = [(t, fd, cd) for i, (t, fd, cd) in enumerate(pooled)
+          if all(c[i][1] <= MAX_FALSE_DECLINE for c in curves)]
     if not ok:
-        return min(points, key=lambda x: x[1])[0]
+        return min(pooled, key=lambda x: max(c[pooled.index(x)][1] for c in curves))[0]
     # among thresholds within the false-decline budget, the one that declines most unanswerable questions
     return max(ok, key=lambda x: (x[2], -x[0]))[0]
 

@@ -115,10 +115,7 @@ def aggregate_answers(results: Sequence[Any], sets: Iterable[str]) -> list[dict[
                        "false_abstention": summarise(1.0 if a.abstained else 0.0 for a in ans),
                        "latency_ms": _latency([a.latency_ms for a in chosen])}
                 for m in ANSWER_METRICS:
-                    # answer-first counts a declined answerable question as a miss
-                    values = (a.metrics.get(m, 0.0 if a.abstained else float("nan")) for a in ans) \
-                        if m == "answer_first" else (a.metrics.get(m, float("nan")) for a in ans)
-                    row[m] = summarise(values)
+                    row[m] = summarise(a.metrics.get(m, float("nan")) for a in ans)
                 row["answers_with_unsupported_citation"] = sum(
                     1 for a in ans if a.metrics.get("unsupported_law_citations", 0) > 0)
                 row["gate_curve"] = gate_curve(chosen)
