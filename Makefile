@@ -64,9 +64,9 @@ bench: $(STAMP)
 bench-web: sample-index
 	$(PY) bench/bench_web.py --index $(SAMPLE_INDEX)
 
-# full evaluation (all gold sets, test split, every configuration in eval/configs) → eval/reports/latest/report.md
+# full evaluation (all gold sets, dev and test/blind side by side, every configuration) → eval/reports/latest/report.md
 eval: $(STAMP) system-deps
-	$(ASSISTANT) eval --out eval/reports/latest
+	$(ASSISTANT) eval --split all --out eval/reports/latest
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -249,6 +249,10 @@ def decide(ev: Evidence, bias: float = 0.0, models: dict[str, LogisticModel] | N
     name = "semantic" if ev.semantic is not None and "semantic" in models else "lexical"
     model = models[name]
     p = model.probability(ev)
+    if name == "lexical" and ev.unknown >= 0.999 and bias <= 0:
+        # no semantic evidence, and not one of the question's topic words occurs in the index: nothing to
+        # answer from (on the dev split no answerable question looked like this)
+        return Decision(False, p, ev, name)
     logit_p = math.log(max(p, 1e-9) / max(1 - p, 1e-9)) + bias
     logit_t = math.log(max(model.threshold, 1e-9) / max(1 - model.threshold, 1e-9))
     return Decision(logit_p >= logit_t, p, ev, name)

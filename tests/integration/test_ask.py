@@ -34,11 +34,11 @@ ANSWERABLE = [
 UNANSWERABLE = [
     "우주 발사체의 추진제는 무엇인가요?",
     "김치찌개 맛있게 끓이는 법 알려줘",
-    "태풍 피해 재난지원금 지급 기준은?",
 ]
 #: administrative questions the samples do not answer but whose words they share: the lexical gate (no
 #: semantic vectors yet) answers them; see test_near_misses_need_the_semantic_layer
 NEAR_MISSES = [
+    "태풍 피해 재난지원금 지급 기준은?",
     "공무원 연가 일수는 며칠인가요?",
     "주민등록 전입신고는 며칠 이내에 해야 하나요?",
     "육아휴직 급여는 얼마인가요?",

@@ -58,6 +58,16 @@ def test_answer_leads_with_the_period_and_cites_the_item(semantic_index, retriev
     assert any("14일 이내" in q for q in first.quotes)
 
 
+@pytest.mark.parametrize("question", ["김치찌개 맛있게 끓이는 법 알려줘", "프로야구 올해 우승팀은 어디인가요?"])
+def test_off_topic_questions_are_declined_with_the_closest_passages(semantic_index, retriever, question):
+    from assistant.generate.extractive import ABSTAIN_TEXT, ExtractiveGenerator
+    from assistant.tasks.ask import AskService
+
+    ans = AskService(retriever, ExtractiveGenerator(), semantic_index).ask(question)
+    assert ans.abstained and ans.answer == ABSTAIN_TEXT and ans.decision.model == "semantic"
+    assert 1 <= len(ans.citations) <= 3   # the semantic layer always finds something close to show
+
+
 def test_vectors_are_keyed_by_text_and_survive_a_new_generation(semantic_index, tmp_path):
     from assistant.index.embedders import make_embedder
     from assistant.ingest.pipeline import Ingestor
