@@ -23,7 +23,7 @@ CLOSE_BRACKETS = ")]」”"
 _REGEX_SPLIT = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)")
 #: end of a sentence in generated Korean text: a full stop after a declarative/polite ending or a
 #: question/exclamation mark, optionally followed by citation markers
-_DISPLAY_END = re.compile(r"(?<=[.!?。])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
+_DISPLAY_END = re.compile(r"(?<=[.!?。…])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
 
 
 def split_sentences(text: str, threads: int = 2) -> list[str]:

@@ -129,7 +129,7 @@
 
   // A finished answer: the sentence that answers (up to its citation markers) first, set apart; then the
   // supporting sentences.
-  const LEAD_END = /[.!?。](?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)/;
+  const LEAD_END = /[.!?。…](?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)/;
   function renderFinished(view) {
     const m = view.mode === "ask" && !view.abstained ? LEAD_END.exec(view.text) : null;
     if (!m || m.index + m[0].length >= view.text.trim().length) { renderAnswer(view); return; }
