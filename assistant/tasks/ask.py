@@ -108,7 +108,7 @@ class AskService:
         masked = self._masked_question(question)
         hits = self.retriever.search(masked, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
         passages, term_sets = self._passages(hits, masked)
-        return evidence(masked, hits, term_sets, self.retriever, self.settings.threads, passages), passages
+        return evidence(masked, hits, term_sets, self.retriever, self.settings.threads, passages, flt), passages
 
     # ------------------------------------------------------------ pipeline
 
@@ -128,8 +128,8 @@ class AskService:
         passages, term_sets = self._passages(hits, standalone)
         t2 = time.perf_counter()
         if passages:
-            decision = decide(evidence(standalone, hits, term_sets, self.retriever, self.settings.threads, passages),
-                              self.settings.gate_bias)
+            decision = decide(evidence(standalone, hits, term_sets, self.retriever, self.settings.threads, passages,
+                                       flt), self.settings.gate_bias)
         else:
             decision = Decision(False, 0.0, Evidence(), "none")
         abstain = not decision.answer

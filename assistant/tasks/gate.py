@@ -154,9 +154,19 @@ def weighted_coverage(terms: Sequence[GateTerm], passage_terms: Sequence[set[str
 
 
 def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str]], retriever: Any,
-             threads: int = 2, passages: Sequence[Any] = ()) -> Evidence:
-    """The gate's evidence for one question and its retrieved passages (best first)."""
+             threads: int = 2, passages: Sequence[Any] = (), flt: Any = None) -> Evidence:
+    """The gate's evidence for one question and its retrieved passages (best first).
+
+    ``flt`` is the user's access filter: the rankings the evidence compares are computed within it, so
+    documents a user may not see cannot sway whether that user gets an answer.
+    """
     ev = Evidence()
+    mask = None
+    snapshot_ = getattr(retriever, "snapshot", None)
+    if flt is not None and snapshot_ is not None:
+        from assistant.retrieve.filters import position_mask
+
+        mask = position_mask(snapshot_, flt)
     if passages:
         _answer_evidence(ev, question, passages, threads)
     snapshot = getattr(retriever, "snapshot", None)
@@ -175,7 +185,7 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
         # BM25 counts every term at its full IDF, light ones included: normalise on the same scale
         top_idf = idf(1, n_docs)
         q_idf = sum(idf(df[t.form], n_docs) if t.known else top_idf for t in terms)
-        sparse = retriever.sparse(question, 5, None) if hasattr(retriever, "sparse") else []
+        sparse = retriever.sparse(question, 5, mask) if hasattr(retriever, "sparse") else []
         ev.bm25 = (sparse[0][1] / q_idf) if sparse and q_idf else 0.0
     else:
         sparse = []
@@ -185,7 +195,7 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
         sims = [s for h in hits[:EVIDENCE_DEPTH] for s in layer.similarities(text, h.positions) if s is not None]
         if sims:
             ev.semantic = max(sims)
-            dense_top = {p for p, _ in layer.search(text, 5, None)}
+            dense_top = {p for p, _ in layer.search(text, 5, mask)}
             sparse_top = {p for p, _ in sparse[:5]}
             first = set(hits[0].positions)
             ev.agreement = 1.0 if first & dense_top and first & sparse_top else 0.0
