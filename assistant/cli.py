@@ -160,9 +160,9 @@ def _fill_semantic(settings: Settings, store, quiet: bool) -> None:
 
     from tqdm import tqdm
 
-    from assistant.index.semantic import fill_index
+    from assistant.index.semantic import fill_index, semantic_enabled
 
-    if settings.semantic_embedder in ("", "none"):
+    if not semantic_enabled(settings):
         return
     stop = threading.Event()
     bar = tqdm(total=0, unit="청크", desc="의미 검색 벡터", file=sys.stderr, disable=quiet or None, dynamic_ncols=True)
@@ -190,8 +190,7 @@ def _fill_semantic(settings: Settings, store, quiet: bool) -> None:
 
 def cmd_semantic_fill(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings, args.index)
-    if not store.exists():
-        raise AssistantError(f"색인 '{store.name}'이 없습니다. 먼저 'assistant ingest 경로 --index {store.name}'로 만드세요.")
+    store.manifest()  # clear error if the index does not exist
     if args.background:
         os.nice(10)
         settings = settings.with_overrides(threads=1)

@@ -67,9 +67,9 @@ def ensure_index(settings: Settings, spec: CorpusSpec, work_dir: Path,
     if failed:
         log(f"  경고: 색인하지 못한 파일 {len(failed)}개 — 예: {failed[0].path}: {failed[0].reason}")
     seconds = time.perf_counter() - t0
-    if indexed.semantic_embedder not in ("", "none"):
-        from assistant.index.semantic import fill_index
+    from assistant.index.semantic import fill_index, semantic_enabled
 
+    if semantic_enabled(indexed):
         t1 = time.perf_counter()
         filled = fill_index(indexed, store)
         if filled.done:

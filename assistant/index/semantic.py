@@ -12,27 +12,27 @@ Layout: ``<index>/semantic/<embedder>/vectors.sqlite`` with one row per distinct
 
 Keys are content hashes, so vectors survive re-ingests and generation switches (an unchanged chunk keeps
 its vector), and one store serves every generation. Each batch is one SQLite transaction: ``kill -9``
-loses at most the batch in flight, never a stored vector. Two kinds of text are embedded:
-
-- ``chunk``: the chunk as retrieval sees it (title, section path, text) — dense retrieval;
-- ``sentence``: each sentence of a chunk with its article head — choosing the sentence that answers.
+loses at most the batch in flight, never a stored vector. What is embedded is each chunk as retrieval sees
+it (title, section path, text). Sentence vectors were measured and left out: they chose the answering
+sentence no better than chunk vectors and would double the pass (README, "Understanding everyday Korean").
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from assistant.index.store import exclusive_lock
 
 log = logging.getLogger("assistant.semantic")
 
@@ -76,12 +76,6 @@ class SemanticStore:
             return 0
         return int(self._conn().execute("SELECT count(*) FROM vectors").fetchone()[0])
 
-    def last_rowid(self) -> int:
-        if not self.exists():
-            return 0
-        row = self._conn().execute("SELECT max(rowid) FROM vectors").fetchone()
-        return int(row[0] or 0)
-
     def present(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` already have a vector."""
         if not self.exists() or not keys:
@@ -105,7 +99,7 @@ class SemanticStore:
         vecs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
         return [r[1] for r in rows], vecs, int(rows[-1][0])
 
-    def add(self, kind: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+    def add(self, keys: Sequence[str], vectors: np.ndarray, kind: str = "chunk") -> None:
         """Store one batch in one transaction."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         conn = self._conn(write=True)
@@ -116,20 +110,10 @@ class SemanticStore:
         finally:
             conn.close()
 
-    @contextmanager
-    def fill_lock(self) -> Iterator[bool]:
+    def fill_lock(self) -> AbstractContextManager[bool]:
         """Held by the one process filling this store; yields False when another holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".fill.lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        return exclusive_lock(self.folder / ".fill.lock")
 
 
 @dataclass
@@ -141,33 +125,28 @@ class FillReport:
     busy: bool = False   # another process was filling this store
 
 
-def fill(store: SemanticStore, embedder: Any, items: Sequence[tuple[str, str]], *, batch: int = 16,
+def fill(store: SemanticStore, embedder: Any, texts: Sequence[str], *, batch: int = 16,
          stop: threading.Event | None = None,
          progress: Callable[[int, int], None] | None = None) -> FillReport:
-    """Embed the (kind, text) items whose key is missing, batch by batch, committing each batch."""
+    """Embed the texts whose key is missing, batch by batch, committing each batch."""
     report = FillReport()
     t0 = time.perf_counter()
     with store.fill_lock() as mine:
         if not mine:
             report.busy = True
             return report
-        by_key: dict[str, tuple[str, str]] = {}
-        for kind, text in items:
-            by_key.setdefault(text_key(text), (kind, text))
+        by_key: dict[str, str] = {}
+        for t in texts:
+            by_key.setdefault(text_key(t), t)
         have = store.present(list(by_key))
-        todo = [(k, kind, text) for k, (kind, text) in by_key.items() if k not in have]
-        # chunks first (retrieval), then sentences (answer selection)
-        todo.sort(key=lambda x: x[1] != "chunk")
+        todo = [(k, t) for k, t in by_key.items() if k not in have]
         report.todo = len(todo)
         for i in range(0, len(todo), batch):
             if stop is not None and stop.is_set():
                 report.stopped = True
                 break
             part = todo[i:i + batch]
-            for kind in dict.fromkeys(k for _, k, _ in part):
-                sel = [(key, text) for key, kd, text in part if kd == kind]
-                vecs = embedder.embed([t for _, t in sel], batch_size=batch)
-                store.add(kind, [key for key, _ in sel], vecs)
+            store.add([k for k, _ in part], embedder.embed([t for _, t in part], batch_size=batch))
             report.done += len(part)
             if progress:
                 progress(report.done, report.todo)
@@ -195,10 +174,6 @@ class SemanticLayer:
         self._rowid = 0
         self._checked = 0.0
         self._queries: dict[str, np.ndarray] = {}
-
-    def chunk_items(self) -> list[tuple[str, str]]:
-        """("chunk", text) for every position: what the background pass embeds for retrieval."""
-        return [("chunk", t) for t in self.snapshot.position_texts()]
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -257,18 +232,26 @@ class SemanticLayer:
         return [(int(p), float(scores[p])) for p in top]
 
 
+def semantic_enabled(settings: Any) -> bool:
+    return settings.semantic_embedder not in ("", "none")
+
+
+def open_semantic(settings: Any, index_store: Any) -> tuple[Any, SemanticStore]:
+    """The configured semantic embedder (one per process) and its store in ``index_store``'s folder."""
+    from assistant.index.embedders import shared_embedder
+
+    embedder = shared_embedder(settings, settings.semantic_embedder)
+    return embedder, SemanticStore(index_store.path, embedder.name, embedder.dim)
+
+
 def fill_index(settings: Any, index_store: Any, *, stop: threading.Event | None = None,
                progress: Callable[[int, int], None] | None = None) -> FillReport:
     """Fill the semantic vectors of one index's current generation (nothing to do when the layer is off)."""
-    from assistant.index.embedders import shared_embedder
-
-    if settings.semantic_embedder in ("", "none") or not index_store.exists():
+    if not semantic_enabled(settings) or not index_store.exists():
         return FillReport()
     snapshot = index_store.open()
-    embedder = shared_embedder(settings, settings.semantic_embedder)
-    store = SemanticStore(index_store.path, embedder.name, embedder.dim)
-    items = [("chunk", t) for t in snapshot.position_texts()]
-    report = fill(store, embedder, items, stop=stop, progress=progress)
+    embedder, store = open_semantic(settings, index_store)
+    report = fill(store, embedder, snapshot.position_texts(), stop=stop, progress=progress)
     log.info("semantic fill index=%s todo=%d done=%d %.1fs", index_store.name, report.todo, report.done,
              report.seconds)
     return report
@@ -276,13 +259,10 @@ def fill_index(settings: Any, index_store: Any, *, stop: threading.Event | None 
 
 def coverage(settings: Any, index_store: Any) -> tuple[int, int]:
     """(chunks with a semantic vector, chunks) of an index's current generation."""
-    from assistant.index.embedders import shared_embedder
-
     snapshot = index_store.open()
-    if settings.semantic_embedder in ("", "none"):
+    if not semantic_enabled(settings):
         return 0, snapshot.size
-    embedder = shared_embedder(settings, settings.semantic_embedder)
-    store = SemanticStore(index_store.path, embedder.name, embedder.dim)
+    _, store = open_semantic(settings, index_store)
     keys = [text_key(t) for t in snapshot.position_texts()]
     have = store.present(list(dict.fromkeys(keys)))
     return sum(1 for k in keys if k in have), len(keys)

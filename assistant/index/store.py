@@ -94,6 +94,21 @@ def faiss_module() -> Any:
     return faiss
 
 
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[bool]:
+    """An exclusive, non-blocking file lock held for the block; yields False when another process holds it."""
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -127,15 +142,10 @@ class IndexStore:
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexNotFound(f"색인 '{self.name}'에 다른 작업이 쓰는 중입니다. 끝난 뒤 다시 실행하세요.") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive_lock(self.path / ".lock") as mine:
+            if not mine:
+                raise IndexNotFound(f"색인 '{self.name}'에 다른 작업이 쓰는 중입니다. 끝난 뒤 다시 실행하세요.")
+            yield
 
     def remove(self) -> None:
         if not self.path.exists():

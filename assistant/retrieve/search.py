@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.index.embedders import Embedder, make_embedder, shared_embedder
-from assistant.index.semantic import SemanticLayer, SemanticStore
+from assistant.index.embedders import Embedder, make_embedder
+from assistant.index.semantic import SemanticLayer, open_semantic, semantic_enabled
 from assistant.index.store import IndexSnapshot, IndexStore, faiss_module
 from assistant.korean.lexicon import expand_query, official_terms
 from assistant.korean.morph import content_terms
@@ -180,11 +180,7 @@ def open_retriever(settings: Settings, index_name: str | None = None,
 
 def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapshot) -> SemanticLayer | None:
     """The semantic layer of an index (None when ASSISTANT_SEMANTIC_EMBEDDER is none)."""
-    if settings.semantic_embedder in ("", "none"):
+    if not semantic_enabled(settings):
         return None
-    embedder = shared_embedder(settings, settings.semantic_embedder)
-    return SemanticLayer(snapshot, semantic_store(store, embedder), embedder)
-
-
-def semantic_store(store: IndexStore, embedder: Embedder) -> SemanticStore:
-    return SemanticStore(store.path, embedder.name, embedder.dim)
+    embedder, semantic = open_semantic(settings, store)
+    return SemanticLayer(snapshot, semantic, embedder)

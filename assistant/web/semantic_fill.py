@@ -32,7 +32,9 @@ class SemanticFiller:
 
     @property
     def enabled(self) -> bool:
-        return self.settings.semantic_fill == "background" and self.settings.semantic_embedder not in ("", "none")
+        from assistant.index.semantic import semantic_enabled
+
+        return self.settings.semantic_fill == "background" and semantic_enabled(self.settings)
 
     def request(self, index_name: str) -> None:
         """Fill ``index_name``'s missing vectors soon (now, or after the pass already running)."""
