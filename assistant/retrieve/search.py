@@ -85,7 +85,11 @@ class Retriever:
         """The semantic layer's ranking, for the question with its official terms appended."""
         if self.semantic is None:
             return []
-        return self.semantic.search(expand_query(query) if self.params.lexicon_weight else query, depth, mask)
+        return self.semantic.search(self.semantic_text(query), depth, mask)
+
+    def semantic_text(self, query: str) -> str:
+        """What the semantic layer embeds for a question (the gate and the composer compare the same)."""
+        return expand_query(query) if self.params.lexicon_weight else query
 
     def dense_faiss(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         faiss = faiss_module()

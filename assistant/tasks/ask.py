@@ -30,7 +30,6 @@ from assistant.errors import AssistantError
 from assistant.generate.base import GenerationRequest, Generator, Passage
 from assistant.generate.citations import CitationReport, precise_citations, validate_citations
 from assistant.generate.compose import ABSTAIN_TEXT
-from assistant.korean.lexicon import expand_query
 from assistant.korean.morph import content_terms_batch
 from assistant.korean.questions import question_kind
 from assistant.retrieve.filters import SearchFilter
@@ -204,9 +203,7 @@ class AskService:
         layer = getattr(self.retriever, "semantic", None)
         if layer is None or not question or not hit.positions:
             return {}
-        params = getattr(self.retriever, "params", None)
-        text = expand_query(question) if getattr(params, "lexicon_weight", 0) else question
-        sims = layer.similarities(text, hit.positions)
+        sims = layer.similarities(self.retriever.semantic_text(question), hit.positions)
         return {o: s for o, s in zip(hit.ordinals, sims, strict=True) if s is not None}
 
 

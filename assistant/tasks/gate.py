@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.korean.lexicon import EXPANSION_WEIGHT, expand_query, official_terms
+from assistant.korean.lexicon import EXPANSION_WEIGHT, official_terms
 from assistant.korean.morph import STOP_TERMS, TOPIC_TAGS, content_terms, is_content, kiwi, term_of
 from assistant.korean.scoring import best_typo_match, idf
 from assistant.types import Hit
@@ -161,15 +161,14 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
     documents a user may not see cannot sway whether that user gets an answer.
     """
     ev = Evidence()
+    snapshot = getattr(retriever, "snapshot", None)
     mask = None
-    snapshot_ = getattr(retriever, "snapshot", None)
-    if flt is not None and snapshot_ is not None:
+    if flt is not None and snapshot is not None:
         from assistant.retrieve.filters import position_mask
 
-        mask = position_mask(snapshot_, flt)
+        mask = position_mask(snapshot, flt)
     if passages:
         _answer_evidence(ev, question, passages, threads)
-    snapshot = getattr(retriever, "snapshot", None)
     df, n_docs = snapshot.term_df() if snapshot is not None and hasattr(snapshot, "term_df") else (None, 0)
     terms = gate_terms(question, df, n_docs, threads)
     top = list(passage_terms[:EVIDENCE_DEPTH])
@@ -191,7 +190,7 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
         sparse = []
     layer = getattr(retriever, "semantic", None)
     if layer is not None and hits:
-        text = expand_query(question) if getattr(retriever.params, "lexicon_weight", 0) else question
+        text = retriever.semantic_text(question)
         sims = [s for h in hits[:EVIDENCE_DEPTH] for s in layer.similarities(text, h.positions) if s is not None]
         if sims:
             ev.semantic = max(sims)
