@@ -109,7 +109,7 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
                 opt: ComposeOptions | None = None) -> list[Scored]:
     """Candidate units, best first (units that cover none of the question are left out)."""
     opt = opt or ComposeOptions()
-    q_terms = [t for t in dict.fromkeys(question_terms(question, threads))]
+    q_terms = list(dict.fromkeys(question_terms(question, threads)))
     official = [t for t in dict.fromkeys(_terms(" ".join(official_terms(question)), threads))
                 if t not in q_terms and t not in STOP_TERMS]
     if not (q_terms or official) or not passages:
@@ -120,21 +120,22 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
     if not units:
         return []
     titles = {t: set(ts) for t, ts in zip(*_title_terms(units, threads), strict=True)}
-    idf, n = idf_table(_seen_terms(u, titles) for u in units)
+    own = [set(u.terms) | titles.get(u.article_title, set()) for u in units]   # a unit's words, its title's
+    idf, n = idf_table(own)
     default_idf = math.log(1 + n + 0.5)
     weights = {t: idf.get(t, default_idf) for t in q_terms}
     weights.update({t: EXPANSION_WEIGHT * idf.get(t, default_idf) for t in official if t not in weights})
     total = sum(weights.values()) or 1.0
     passage_seen: dict[int, set[str]] = {}
-    for u in units:
-        passage_seen.setdefault(u.n, set()).update(_seen_terms(u, titles))
+    for u, terms in zip(units, own, strict=True):
+        passage_seen.setdefault(u.n, set()).update(terms)
     passage_cov = {k: sum(w for t, w in weights.items() if t in v) / total for k, v in passage_seen.items()}
     best_cov = max(passage_cov.values(), default=0.0)
     rank = {p.n: i for i, p in enumerate(passages)}
     # coverage relative to the best-covering unit: colloquial questions share few words with any sentence,
     # so absolute shares are all small; what matters is which sentence shares the most
-    seen_of = [(_seen_terms(u, titles) | {t for it in u.items for t in it.terms}
-                | (set(u.parent.terms) if u.parent is not None else set())) for u in units]
+    seen_of = [terms | {t for it in u.items for t in it.terms} | (set(u.parent.terms) if u.parent else set())
+               for u, terms in zip(units, own, strict=True)]
     covs = [sum(w for t, w in weights.items() if t in seen) / total for seen in seen_of]
     top_cov = max(covs, default=0.0) or 1.0
     chunk_lo = min((u.chunk_score for u in units if u.chunk_score), default=0.0)
@@ -172,10 +173,6 @@ def _terms(text: str, threads: int) -> list[str]:
 def _title_terms(units: Sequence[Unit], threads: int) -> tuple[list[str], list[list[str]]]:
     titles = list(dict.fromkeys(u.article_title for u in units if u.article_title))
     return titles, content_terms_batch(titles, threads) if titles else []
-
-
-def _seen_terms(u: Unit, titles: dict[str, set[str]]) -> set[str]:
-    return set(u.terms) | titles.get(u.article_title, set())
 
 
 def _bundle_ids(u: Unit) -> set[tuple[int, int]]:

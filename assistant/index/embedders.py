@@ -108,12 +108,6 @@ class NoDense(Embedder):
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.zeros((len(texts), 0), dtype=np.float32)
 
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        return np.zeros((len(texts), 0), dtype=np.float32)
-
-    def embed_query(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        return self.embed(texts)
-
 
 @register("none")
 def _none(settings: Settings) -> Embedder:

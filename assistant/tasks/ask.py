@@ -68,10 +68,6 @@ class Answer:
     report: CitationReport | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def coverage(self) -> float:
-        return self.decision.evidence.coverage if self.decision else 0.0
-
     def to_json(self) -> dict[str, Any]:
         return {"answer": self.answer, "citations": [p.citation_json() for p in self.citations],
                 "abstained": self.abstained}
