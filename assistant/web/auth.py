@@ -126,9 +126,14 @@ def create_user(db: Session, username: str, password: str, *, is_admin: bool = F
     return user
 
 
-def authenticate(db: Session, username: str, password: str) -> User:
+def find_user(db: Session, username: str) -> User | None:
+    """The account a typed user name names (NFC, trimmed), if any."""
     name = unicodedata.normalize("NFC", username).strip()
-    user = db.scalar(select(User).where(User.username == name))
+    return db.scalar(select(User).where(User.username == name)) if name else None
+
+
+def authenticate(db: Session, username: str, password: str) -> User:
+    user = find_user(db, username)
     try:
         if user is None or not user.active:
             _hasher.verify(_DUMMY_HASH, password + "x")

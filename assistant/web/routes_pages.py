@@ -6,7 +6,10 @@ page's script, which inserts it as text nodes — never as HTML.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+import unicodedata
 import zlib
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from assistant.web.auth import (
     authenticate,
     csrf_ok,
     end_session,
+    find_user,
     start_session,
 )
 from assistant.web.deps import DB, audit, form_user, page_user, state
@@ -91,17 +95,10 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
 def recorded_login_name(db: Session, secret: bytes, typed: str) -> str:
     """What the audit log keeps of a failed login's user name: the name when it is an account's, else a
     keyed hash — people type passwords and 주민등록번호 into that box, and those must not be stored."""
-    import hashlib
-    import hmac
-    import unicodedata
-
-    from sqlalchemy import select
-
-    from assistant.web.db import User
-
+    user = find_user(db, typed)
+    if user is not None:
+        return user.username
     name = unicodedata.normalize("NFC", typed).strip()[:64]
-    if name and db.scalar(select(User.id).where(User.username == name)) is not None:
-        return name
     digest = hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
     return f"(등록되지 않은 이름 #{digest})"
 
