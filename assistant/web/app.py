@@ -11,6 +11,7 @@ index, after which ``/healthz`` reports ready.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -28,11 +29,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.web.audit import chain_key
 from assistant.web.auth import load_secret_key
 from assistant.web.db import database_url, make_engine, prepare_data_dir, session_factory, upgrade
-from assistant.web.deps import AppState, LoginRequired
+from assistant.web.deps import AppState, LoginRequired, PasswordChangeRequired
 from assistant.web.jobs import Worker
-from assistant.web.ratelimit import RateLimiter
+from assistant.web.ratelimit import LoginGuard, RateLimiter
 from assistant.web.services import Core
 
 log = logging.getLogger("assistant.web")
@@ -53,13 +55,15 @@ def create_app(settings: Settings, *, core: Core | None = None, start_worker: bo
     data_dir = prepare_data_dir(settings.data_dir)
     engine = make_engine(database_url(settings))
     upgrade(engine)
-    sessions = session_factory(engine)
     core = core or Core(settings)
-    st = AppState(settings=settings, core=core, sessions=sessions,
-                  secret=load_secret_key(settings.secret_key_file or data_dir / "secret_key"),
+    secret = load_secret_key(settings.secret_key_file or data_dir / "secret_key")
+    sessions = session_factory(engine, audit_key=chain_key(secret), doc_meta=core.doc_meta)
+    st = AppState(settings=settings, core=core, sessions=sessions, secret=secret,
                   limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst), data_dir=data_dir,
                   templates=Jinja2Templates(directory=str(HERE / "templates")))
-    st.limiter_login = RateLimiter(10, 5)  # failed-login guard: 5 at once, then 10 a minute per user name
+    st.login_guard = LoginGuard(secret, free=settings.login_free_failures,
+                                address_free=settings.login_address_free_failures)
+    _apply_retention(st)
     st.worker = Worker(core, sessions, data_dir)
 
     @asynccontextmanager
@@ -88,6 +92,18 @@ def create_app_from_env() -> FastAPI:
     return create_app(load_settings())
 
 
+def _apply_retention(st: AppState) -> None:
+    """Remove audit entries past the retention period (at start; ``assistant audit prune`` does it on demand)."""
+    from assistant.web.audit import prune
+
+    days = st.settings.audit_retention_days
+    if days > 0:
+        with st.sessions.begin() as db:
+            removed = prune(db, db.info["audit_key"], days)
+        if removed:
+            log.warning("감사 기록 보존기간(%d일)이 지난 기록 %d개를 지웠습니다.", days, removed)
+
+
 def _warm_up(st: AppState) -> None:
     try:
         st.core.warm_up()
@@ -106,14 +122,16 @@ def _mount(app: FastAPI) -> None:
     for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin):
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["상태"], summary="상태 확인 (준비되면 200)")
+    @app.get("/healthz", tags=["상태"], summary="상태 확인 (준비되면 200; 로그인 없이 부르므로 상태만 알려 줌)")
     def healthz(request: Request) -> Response:
         st: AppState = request.app.state.assistant
-        body = {"status": "ok" if st.ready else "starting", "ready": st.ready, "indexes": st.core.indexes()}
+        body = {"status": "ok" if st.ready else "starting", "ready": st.ready}
         return JSONResponse(body, status_code=200 if st.ready else 503)
 
 
 def _install_handlers(app: FastAPI, st: AppState) -> None:
+    app.add_middleware(BodyLimit, limit=int(st.settings.upload_max_request_mb * 1024 * 1024))
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response = await call_next(request)
@@ -132,6 +150,10 @@ def _install_handlers(app: FastAPI, st: AppState) -> None:
 
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, _exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/account?change=1", status_code=303)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith(API_PREFIXES) or request.method != "GET":
@@ -147,6 +169,67 @@ def _install_handlers(app: FastAPI, st: AppState) -> None:
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+class BodyLimit:
+    """Refuse a request body over ``limit`` bytes: at once from its Content-Length, and otherwise (chunked
+    uploads) as soon as the bytes received pass the limit — an oversize upload is never read to its end.
+    The per-file limit (``upload_max_mb``) is checked as each file is saved; this bounds a whole request."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(send)
+            return
+        received = 0
+        exceeded = sent = False
+
+        async def counted_receive() -> Any:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    exceeded = True
+                    raise _TooLarge()
+            return message
+
+        async def guarded_send(message: Any) -> None:
+            nonlocal sent
+            if exceeded:  # whatever the app made of the cut-off body, the answer is 413
+                if not sent:
+                    sent = True
+                    await self._too_large(send)
+                return
+            sent = sent or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:  # noqa: BLE001 — whatever the cut-off body caused inside the app
+            if not exceeded:
+                raise
+        if exceeded and not sent:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Any) -> None:
+        mb = self.limit / 1024 / 1024
+        body = json.dumps({"detail": f"한 번에 보낼 수 있는 크기({mb:.0f}MB)를 넘었습니다. 파일을 나누어 "
+                                     "여러 번 올리세요."}, ensure_ascii=False).encode("utf-8")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _message(exc: StarletteHTTPException) -> str:

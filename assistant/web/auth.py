@@ -17,7 +17,7 @@ import os
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -52,6 +52,7 @@ class Principal:
     department: str
     csrf_token: str = ""  # empty for bearer-token requests
     via: str = "session"  # session | token
+    must_change_password: bool = False
 
     def search_filter(self, doc_ids: tuple[str, ...] = ()) -> SearchFilter:
         """The access filter every retrieval for this user goes through (administrators included)."""
@@ -60,7 +61,7 @@ class Principal:
     @classmethod
     def of(cls, user: User, csrf_token: str = "", via: str = "session") -> Principal:
         return cls(user.id, user.username, user.display_name or user.username, user.is_admin, user.clearance,
-                   user.department, csrf_token, via)
+                   user.department, csrf_token, via, bool(user.must_change_password))
 
 
 def load_secret_key(path: Path) -> bytes:
@@ -97,9 +98,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < 8:
-        raise AssistantError("비밀번호는 8자 이상이어야 합니다.")
+def check_password_strength(password: str, username: str = "") -> None:
+    """The password rules (KISA 패스워드 선택 및 이용 안내서): 10자 이상, or 8자 이상 with three kinds of
+    characters; not a common or guessable password; not the user name."""
+    from assistant.web.passwords import password_problem
+
+    problem = password_problem(password, username)
+    if problem:
+        raise AssistantError(problem)
 
 
 def validate_user_fields(username: str, clearance: str, department: str) -> str:
@@ -114,13 +120,16 @@ def validate_user_fields(username: str, clearance: str, department: str) -> str:
 
 
 def create_user(db: Session, username: str, password: str, *, is_admin: bool = False, clearance: str = "공개",
-                department: str = "", display_name: str = "") -> User:
+                department: str = "", display_name: str = "", must_change_password: bool = False) -> User:
+    """A new account. ``must_change_password``: the password was chosen by an administrator, so the user
+    has to replace it before doing anything else."""
     name = validate_user_fields(username, clearance, department)
-    check_password_strength(password)
+    check_password_strength(password, name)
     if db.scalar(select(User).where(User.username == name)) is not None:
         raise AssistantError(f"사용자 '{name}'이(가) 이미 있습니다.")
     user = User(username=name, display_name=display_name.strip() or name, password_hash=hash_password(password),
-                is_admin=is_admin, clearance=clearance, department=department.strip())
+                is_admin=is_admin, clearance=clearance, department=department.strip(),
+                must_change_password=must_change_password)
     db.add(user)
     db.flush()
     return user
@@ -144,6 +153,27 @@ def authenticate(db: Session, username: str, password: str) -> User:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def set_password(db: Session, user: User, password: str, *, chosen_by_user: bool) -> None:
+    """Store a new password and end every login of the user (their API tokens stay: they are separate
+    credentials the user manages in 내 계정). A password an administrator chose must be changed at first use."""
+    check_password_strength(password, user.username)
+    user.password_hash = hash_password(password)
+    user.must_change_password = not chosen_by_user
+    user.password_changed_at = utcnow()
+    db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def change_own_password(db: Session, user: User, current: str, new: str) -> None:
+    """The user's own change: the current password is required, and the new one must differ from it."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AuthError("현재 비밀번호가 맞지 않습니다.") from None
+    if new == current:
+        raise AssistantError("새 비밀번호가 지금 비밀번호와 같습니다. 다른 비밀번호를 정하세요.")
+    set_password(db, user, new, chosen_by_user=True)
 
 
 def start_session(db: Session, secret: bytes, user: User, ttl_minutes: int) -> tuple[str, WebSession]:
@@ -213,6 +243,3 @@ def generated_password() -> str:
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(3))
 
-
-def is_expired(expires_at: datetime) -> bool:
-    return expires_at < utcnow()

@@ -109,6 +109,21 @@ class User(Base):
     department: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: set when an administrator chose the password (new account, reset): the user must replace it first
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins per key — (account, client address) or a client address across accounts — keyed by an
+    HMAC so neither the typed names nor the addresses are stored. In the database, so every server process
+    sees the same counts."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_failure: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class WebSession(Base):
@@ -209,7 +224,8 @@ class Job(Base):
 
 
 class AuditEntry(Base):
-    """Who asked what, when, and which documents were cited. Text is PII-masked before it is stored."""
+    """Who did what to which document, when, and whether it was allowed. Text is PII-masked before it is
+    stored; each entry is chained to the one before by a keyed hash (assistant.web.audit)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -220,6 +236,26 @@ class AuditEntry(Base):
     doc_ids: Mapped[list[str]] = mapped_column(JSONText, nullable=False, default=list)
     detail: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    result: Mapped[str] = mapped_column(String(16), nullable=False, default="ok")  # ok | denied | failed
+    #: titles of the documents acted on, as they were at the time
+    target: Mapped[str] = mapped_column(MaskedText, nullable=False, default="")
+    #: access levels of those documents ("공개", "내부", "부서:감사관실"): who may read this entry's text
+    scope: Mapped[list[str]] = mapped_column(JSONText, nullable=False, default=list)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    entry_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+class AuditChain(Base):
+    """The head of the audit hash chain (one row). Updating it first serialises writers, so entries chain
+    in id order; ``anchor_*`` is where verification starts (entries before the chain, or pruned by the
+    retention setting)."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    anchor_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    anchor_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 
 def prepare_data_dir(data_dir: Path) -> Path:
@@ -272,5 +308,6 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, **info: Any) -> sessionmaker:
+    """Sessions of the app; ``info`` reaches every session (the audit chain key, the document lookup)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
 from assistant.tasks.pii import mask_for_log
+from assistant.web.audit import record
 from assistant.web.auth import SESSION_COOKIE, Principal, csrf_ok, session_principal, token_principal
-from assistant.web.db import AuditEntry
 from assistant.web.ratelimit import RateLimiter
 from assistant.web.services import Core
 
@@ -31,13 +31,24 @@ class AppState:
     limiter: RateLimiter
     data_dir: Path
     worker: Any = None
-    limiter_login: Any = None
+    login_guard: Any = None
     ready: bool = False
     templates: Any = None
 
 
 def state(request: Request) -> AppState:
     return request.app.state.assistant
+
+
+def cookie_secure(request: Request) -> bool:
+    mode = state(request).settings.cookie_secure
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
+def set_session_cookie(request: Request, resp: Any, token: str) -> None:
+    ttl = state(request).settings.session_ttl_minutes
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=cookie_secure(request),
+                    max_age=ttl * 60, path="/")
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -61,6 +72,10 @@ class LoginRequired(Exception):
     """Raised on pages (not the API) so the handler can redirect to the login page."""
 
 
+class PasswordChangeRequired(Exception):
+    """Raised on pages while the user still has an administrator-chosen password (redirect to 내 계정)."""
+
+
 def _principal(request: Request, db: Session) -> Principal | None:
     st = state(request)
     auth = request.headers.get("authorization", "")
@@ -71,6 +86,17 @@ def _principal(request: Request, db: Session) -> Principal | None:
                                 headers={"WWW-Authenticate": "Bearer"})
         return user
     return session_principal(db, st.secret, request.cookies.get(SESSION_COOKIE, ""), st.settings.session_ttl_minutes)
+
+
+#: what a user whose password an administrator chose may still do before changing it
+PASSWORD_CHANGE_PATHS = ("/account", "/logout", "/api/account/password", "/api/me")
+
+
+def _password_gate(request: Request, user: Principal) -> None:
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(403, "관리자가 정한 임시 비밀번호입니다. '내 계정'에서 비밀번호를 바꾼 뒤 이용하세요.")
+        raise PasswordChangeRequired()
 
 
 def _check_csrf(request: Request, user: Principal, form_token: str | None = None) -> None:
@@ -87,12 +113,13 @@ def api_user(request: Request, db: Session = DB) -> Principal:
         raise HTTPException(401, "로그인이 필요합니다. /login 에서 로그인하거나 API 토큰을 보내세요.",
                             headers={"WWW-Authenticate": "Bearer"})
     _check_csrf(request, user)
+    _password_gate(request, user)
     return user
 
 
-def admin_user(user: Principal = Depends(api_user)) -> Principal:
+def admin_user(request: Request, user: Principal = Depends(api_user), db: Session = DB) -> Principal:
     if not user.is_admin:
-        raise HTTPException(403, "관리자만 할 수 있습니다.")
+        raise denied(db, user, "admin", 403, "관리자만 할 수 있습니다.", detail=f"{request.method} {request.url.path}")
     return user
 
 
@@ -100,6 +127,7 @@ def page_user(request: Request, db: Session = DB) -> Principal:
     user = _principal(request, db)
     if user is None:
         raise LoginRequired()
+    _password_gate(request, user)
     return user
 
 
@@ -119,8 +147,23 @@ def rate_limited(request: Request, user: Principal = Depends(api_user)) -> Princ
 
 
 def audit(db: Session, user: Principal | None, action: str, query: str = "", doc_ids: list[str] | None = None,
-          detail: str = "", *, username: str = "") -> None:
-    """Record an action; anything a person typed is PII-masked before it reaches the database."""
-    db.add(AuditEntry(user_id=user.id if user else None, username=user.username if user else username,
-                      action=action, query=mask_for_log(query)[:2000], doc_ids=list(dict.fromkeys(doc_ids or [])),
-                      detail=mask_for_log(detail)[:2000]))
+          detail: str = "", *, username: str = "", result: str = "ok") -> None:
+    """Record an action in the audit chain (assistant.web.audit); anything a person typed is PII-masked, and
+    the documents named are recorded with their titles and access levels as they are now.
+
+    The session must come from the app's session factory, whose ``info`` carries the chain key and the
+    document lookup (see ``create_app``)."""
+    ids = list(dict.fromkeys(doc_ids or []))
+    lookup = db.info.get("doc_meta")
+    record(db, db.info["audit_key"], user_id=user.id if user else None,
+           username=user.username if user else username, action=action, query=mask_for_log(query),
+           doc_ids=ids, detail=mask_for_log(detail), result=result, docs=lookup(ids) if lookup and ids else {})
+
+
+def denied(db: Session, user: Principal | None, action: str, status: int, message: str,
+           doc_ids: list[str] | None = None, detail: str = "") -> HTTPException:
+    """Record a refused attempt and return the error to raise. The entry is committed at once: the request's
+    transaction is rolled back when the error propagates, and a refusal must stay on record."""
+    audit(db, user, action, "", doc_ids, detail or message, result="denied")
+    db.commit()
+    return HTTPException(status, message)

@@ -1,4 +1,5 @@
-"""Per-user rate limiting of the model endpoints: a token bucket per user, in memory.
+"""Rate limits: the model endpoints' token bucket per user (in memory), and the failed-login back-off
+(:class:`LoginGuard`, in the database).
 
 A bucket holds ``burst`` requests and refills at ``per_minute`` per minute. In-memory is enough for one
 app process; several app servers behind a load balancer would each enforce their own share.
@@ -6,8 +7,17 @@ app process; several app servers behind a load balancer would each enforce their
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+
+from assistant.web.db import LoginThrottle, utcnow
 
 
 class RateLimiter:
@@ -40,3 +50,77 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.per_second
+
+
+class LoginGuard:
+    """Back-off after failed logins, kept in the database so every server process sees the same counts.
+
+    Two counters, both keyed by an HMAC (neither typed names nor client addresses are stored):
+
+    - per (account, client address): after ``free`` failures each further attempt from that address waits
+      1, 2, 4 … seconds (at most ``max_delay_s``). Someone guessing a colleague's password from their own
+      PC therefore does not lock the colleague out: the colleague's correct password from another address
+      is checked as usual. A success clears the counter.
+    - per client address across accounts (password spraying): the same back-off after ``address_free``
+      failures. Offices often share one NAT address, so this threshold is high (a setting).
+
+    Counters are forgotten ``forget_after`` after the last failure. An administrator can clear an account's
+    counters (``assistant user unlock``, or a password reset in the admin page) — the remedy when someone
+    keeps failing from the user's own address.
+    """
+
+    def __init__(self, secret: bytes, *, free: int = 3, address_free: int = 30, max_delay_s: float = 900.0,
+                 forget_after_s: float = 3600.0) -> None:
+        self._key = hmac.new(secret, b"assistant login throttle v1", hashlib.sha256).digest()
+        self.free, self.address_free = free, address_free
+        self.max_delay_s, self.forget_after_s = max_delay_s, forget_after_s
+        self.clock = utcnow  # the tests step a clock of their own instead of sleeping
+
+    def _h(self, kind: str, value: str) -> str:
+        value = unicodedata.normalize("NFC", value).strip().lower()
+        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def _keys(self, username: str, address: str) -> tuple[str, str]:
+        return "a" + self._h("account", username)[:31] + self._h("address", address)[:32], \
+            "i" + self._h("address", address)[:63]
+
+    def wait_seconds(self, db: Any, username: str, address: str) -> float:
+        """Seconds before a login attempt for this account from this address is considered (0 = now)."""
+        now = self.clock()
+        waits = [0.0]
+        for key in self._keys(username, address):
+            row = db.get(LoginThrottle, key)
+            if row is not None and row.blocked_until is not None and row.blocked_until > now:
+                waits.append((row.blocked_until - now).total_seconds())
+        return max(waits)
+
+    def failed(self, db: Any, username: str, address: str) -> None:
+        now = self.clock()
+        for key, free in zip(self._keys(username, address), (self.free, self.address_free), strict=True):
+            _insert_missing(db, key, now)  # two processes failing at once both find the row
+            row = db.get(LoginThrottle, key, populate_existing=True, with_for_update=True)
+            if (now - row.last_failure).total_seconds() > self.forget_after_s:
+                row.failures = 0
+            row.failures += 1
+            row.last_failure = now
+            over = row.failures - free + 1  # the free-th failure already makes the next attempt wait
+            row.blocked_until = now + timedelta(seconds=min(2.0 ** (over - 1), self.max_delay_s)) if over > 0 else None
+
+    def succeeded(self, db: Any, username: str, address: str) -> None:
+        row = db.get(LoginThrottle, self._keys(username, address)[0])
+        if row is not None:
+            db.delete(row)
+
+    def clear_account(self, db: Any, username: str) -> int:
+        """Forget the account's failures from every address (an administrator's unlock)."""
+        prefix = "a" + self._h("account", username)[:31]
+        return db.execute(delete(LoginThrottle).where(LoginThrottle.key.startswith(prefix))).rowcount or 0
+
+
+def _insert_missing(db: Any, key: str, now: Any) -> None:
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.execute(insert(LoginThrottle).values(key=key, failures=0, last_failure=now).on_conflict_do_nothing())

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from assistant.errors import AssistantError
 from assistant.tasks.pii import mask_for_log
+from assistant.web.audit import ACTIONS, RESULTS, WITHHELD, AuditQuery, entry_json, find, may_read, to_csv
 from assistant.web.auth import (
+    AuthError,
     Principal,
+    change_own_password,
     check_password_strength,
     create_api_token,
     create_user,
-    hash_password,
+    set_password,
+    start_session,
     validate_user_fields,
 )
-from assistant.web.db import ApiToken, AuditEntry, Conversation, Feedback, Message, User, WebSession
-from assistant.web.deps import DB, admin_user, api_user, audit, state
+from assistant.web.db import ApiToken, Conversation, Feedback, Message, User, WebSession, utcnow
+from assistant.web.deps import DB, admin_user, api_user, audit, denied, set_session_cookie, state
 
 router = APIRouter(tags=["관리·계정"])
 
@@ -40,17 +45,24 @@ class UserPatch(BaseModel):
     clearance: str | None = None
     department: str | None = None
     active: bool | None = None
-    password: str | None = Field(None, min_length=8, max_length=200)
+    password: str | None = Field(None, min_length=8, max_length=200,
+                                 description="임시 비밀번호 (첫 로그인 때 바꾸게 함)")
+    unlock: bool = Field(False, description="로그인 실패로 생긴 대기를 모든 접속 주소에서 풂")
 
 
 class TokenIn(BaseModel):
     name: str = Field("API 토큰", max_length=100)
 
 
+class PasswordIn(BaseModel):
+    current_password: str = Field(..., max_length=200)
+    new_password: str = Field(..., max_length=200)
+
+
 def user_json(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin,
             "clearance": u.clearance, "department": u.department, "active": u.active,
-            "created_at": u.created_at.isoformat()}
+            "must_change_password": u.must_change_password, "created_at": u.created_at.isoformat()}
 
 
 @router.get("/api/admin/users", summary="사용자 목록 (관리자)")
@@ -58,11 +70,11 @@ def list_users(_: Principal = Depends(admin_user), db: Session = DB) -> dict[str
     return {"users": [user_json(u) for u in db.scalars(select(User).order_by(User.username))]}
 
 
-@router.post("/api/admin/users", summary="사용자 추가 (관리자)")
+@router.post("/api/admin/users", summary="사용자 추가 (관리자; 첫 로그인 때 비밀번호를 바꾸게 함)")
 def add_user(body: UserIn, admin: Principal = Depends(admin_user), db: Session = DB) -> dict[str, Any]:
     try:
         user = create_user(db, body.username, body.password, is_admin=body.is_admin, clearance=body.clearance,
-                           department=body.department, display_name=body.display_name)
+                           department=body.department, display_name=body.display_name, must_change_password=True)
     except AssistantError as exc:
         raise HTTPException(400, str(exc)) from None
     audit(db, admin, "user_add", "", [], f"{user.username} ({user.clearance}, {user.department or '부서 없음'}"
@@ -70,8 +82,8 @@ def add_user(body: UserIn, admin: Principal = Depends(admin_user), db: Session =
     return user_json(user)
 
 
-@router.patch("/api/admin/users/{user_id}", summary="사용자 권한·등급 변경 (관리자)")
-def patch_user(user_id: int, body: UserPatch, admin: Principal = Depends(admin_user),
+@router.patch("/api/admin/users/{user_id}", summary="사용자 권한·등급 변경, 임시 비밀번호, 로그인 대기 해제 (관리자)")
+def patch_user(user_id: int, body: UserPatch, request: Request, admin: Principal = Depends(admin_user),
                db: Session = DB) -> dict[str, Any]:
     user = db.get(User, user_id)
     if user is None:
@@ -83,7 +95,7 @@ def patch_user(user_id: int, body: UserPatch, admin: Principal = Depends(admin_u
     try:
         validate_user_fields(user.username, clearance, department)
         if body.password:
-            check_password_strength(body.password)
+            check_password_strength(body.password, user.username)
     except AssistantError as exc:
         raise HTTPException(400, str(exc)) from None
     user.clearance, user.department = clearance, department.strip()
@@ -92,38 +104,80 @@ def patch_user(user_id: int, body: UserPatch, admin: Principal = Depends(admin_u
         if value is not None:
             setattr(user, field, value)
     if body.password:
-        user.password_hash = hash_password(body.password)
-    if body.active is False or body.password:
+        set_password(db, user, body.password, chosen_by_user=False)
+    if body.active is False:
         db.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    changes = body.model_dump(exclude_none=True, exclude={"password"})
-    audit(db, admin, "user_change", "", [], f"{user.username}: {changes}")
+    if body.unlock or body.password:
+        state(request).login_guard.clear_account(db, user.username)
+    changes = body.model_dump(exclude_none=True, exclude={"password", "unlock"})
+    notes = [*(["임시 비밀번호 지정"] if body.password else []), *(["로그인 대기 해제"] if body.unlock else [])]
+    audit(db, admin, "user_change", "", [], f"{user.username}: {changes} {' · '.join(notes)}".strip())
     return user_json(user)
 
 
-@router.get("/api/admin/audit", summary="감사 기록 (관리자; 개인정보 가림)")
-def audit_log(_: Principal = Depends(admin_user), db: Session = DB, limit: int = Query(200, le=1000),
-              action: str | None = None, username: str | None = None) -> dict[str, Any]:
-    q = select(AuditEntry)
-    if action:
-        q = q.where(AuditEntry.action == action)
-    if username:
-        q = q.where(AuditEntry.username == username)
-    rows = db.scalars(q.order_by(AuditEntry.id.desc()).limit(limit)).all()
-    return {"entries": [{"id": a.id, "at": a.created_at.isoformat(), "username": a.username, "action": a.action,
-                         "query": a.query, "doc_ids": a.doc_ids, "detail": a.detail} for a in rows]}
+def _audit_query(username: str | None, action: str | None, result: str | None, since: date | None,
+                 until: date | None, q: str | None, limit: int) -> AuditQuery:
+    return AuditQuery(username=username or None, action=action or None, result=result or None,
+                      since=datetime.combine(since, time.min, UTC) if since else None,
+                      until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+                      text=(q or "").strip() or None, limit=limit)
 
 
-@router.get("/api/admin/feedback", summary="받은 평가 (관리자)")
-def feedback_list(_: Principal = Depends(admin_user), db: Session = DB) -> dict[str, Any]:
+def _reader(admin: Principal) -> Any:
+    return lambda e: may_read(e.scope or [], admin.clearance, admin.department)
+
+
+def _filters_text(aq: AuditQuery) -> str:
+    parts = [f"{k}={v:%Y-%m-%d}" if isinstance(v, datetime) else f"{k}={v}"
+             for k, v in (("사용자", aq.username), ("작업", aq.action), ("결과", aq.result), ("부터", aq.since),
+                          ("까지", aq.until), ("검색어", aq.text)) if v]
+    return ", ".join(parts) or "조건 없음"
+
+
+@router.get("/api/admin/audit", summary="감사 기록 (관리자; 열람 권한 밖 문서의 내용은 가림)")
+def audit_log(admin: Principal = Depends(admin_user), db: Session = DB, limit: int = Query(200, ge=1, le=1000),
+              action: str | None = None, username: str | None = None, result: str | None = None,
+              since: date | None = None, until: date | None = None, q: str | None = None) -> dict[str, Any]:
+    aq = _audit_query(username, action, result, since, until, q, limit)
+    readable = _reader(admin)
+    rows = find(db, aq)
+    audit(db, admin, "audit_view", "", [], _filters_text(aq))
+    return {"entries": [entry_json(e, readable(e)) for e in rows], "actions": ACTIONS, "results": RESULTS}
+
+
+@router.get("/api/admin/audit.csv", summary="감사 기록 내보내기 (CSV; 같은 조건)")
+def audit_export(admin: Principal = Depends(admin_user), db: Session = DB,
+                 limit: int = Query(100_000, ge=1, le=1_000_000), action: str | None = None,
+                 username: str | None = None, result: str | None = None, since: date | None = None,
+                 until: date | None = None, q: str | None = None) -> Response:
+    aq = _audit_query(username, action, result, since, until, q, limit)
+    rows = find(db, aq)
+    audit(db, admin, "audit_export", "", [], f"{len(rows)}건 ({_filters_text(aq)})")
+    name = f"audit-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(to_csv(rows, _reader(admin)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/api/admin/feedback", summary="받은 평가 (관리자; 열람 권한 밖 문서를 인용한 답변은 가림)")
+def feedback_list(admin: Principal = Depends(admin_user), db: Session = DB,
+                  st: Any = Depends(state)) -> dict[str, Any]:
     rows = db.execute(
         select(Feedback, Message, User.username).join(Message, Message.id == Feedback.message_id)
         .join(User, User.id == Feedback.user_id).order_by(Feedback.id.desc()).limit(300)).all()
     question_of = _questions(db, [m.id for _, m, _ in rows])
+    cited = {m.id: [c.get("doc_id") for c in m.citations if c.get("doc_id")] for _, m, _ in rows}
+    visible = st.core.visible_ids(admin, [d for ids in cited.values() for d in ids])
     stats = dict(db.execute(select(Feedback.rating, func.count()).group_by(Feedback.rating)).all())
-    return {"up": stats.get(1, 0), "down": stats.get(-1, 0), "items": [
-        {"id": f.id, "at": f.created_at.isoformat(), "username": name, "rating": f.rating,
-         "comment": mask_for_log(f.comment), "question": mask_for_log(question_of.get(m.id, "")),
-         "answer": m.content[:400], "doc_ids": [c.get("doc_id") for c in m.citations]} for f, m, name in rows]}
+    items = []
+    for f, m, name in rows:
+        readable = all(d in visible for d in cited[m.id])
+        items.append({"id": f.id, "at": f.created_at.isoformat(), "username": name, "rating": f.rating,
+                      "comment": mask_for_log(f.comment) if readable else WITHHELD,
+                      "question": mask_for_log(question_of.get(m.id, "")) if readable else WITHHELD,
+                      "answer": m.content[:400] if readable else WITHHELD,
+                      "doc_ids": cited[m.id] if readable else [], "withheld": not readable})
+    audit(db, admin, "feedback_view", "", [], f"{len(items)}건")
+    return {"up": stats.get(1, 0), "down": stats.get(-1, 0), "items": items}
 
 
 def _questions(db: Session, message_ids: list[int]) -> dict[int, str]:
@@ -138,6 +192,34 @@ def _questions(db: Session, message_ids: list[int]) -> dict[int, str]:
                       .order_by(Message.id.desc()).limit(1))
         out[mid] = q or ""
     return out
+
+
+@router.get("/api/me", summary="내 계정 정보")
+def me(user: Principal = Depends(api_user)) -> dict[str, Any]:
+    return {"username": user.username, "display_name": user.display_name, "is_admin": user.is_admin,
+            "clearance": user.clearance, "department": user.department,
+            "must_change_password": user.must_change_password}
+
+
+@router.post("/api/account/password", summary="내 비밀번호 바꾸기 (현재 비밀번호 필요; 다른 로그인은 모두 끝남)")
+def change_password(body: PasswordIn, request: Request, response: Response, user: Principal = Depends(api_user),
+                    db: Session = DB) -> dict[str, Any]:
+    st = state(request)
+    if user.via != "session":
+        raise HTTPException(403, "비밀번호는 로그인한 화면에서만 바꿀 수 있습니다.")
+    owner = db.get(User, user.id)
+    if owner is None:
+        raise HTTPException(401, "로그인이 필요합니다.")
+    try:
+        change_own_password(db, owner, body.current_password, body.new_password)
+    except AuthError as exc:
+        raise denied(db, user, "password_change", 400, str(exc)) from None
+    except AssistantError as exc:
+        raise HTTPException(400, str(exc)) from None
+    token, session = start_session(db, st.secret, owner, st.settings.session_ttl_minutes)
+    set_session_cookie(request, response, token)
+    audit(db, user, "password_change", "", [], "본인 변경 · 다른 로그인 모두 종료")
+    return {"changed": True, "csrf_token": session.csrf_token}
 
 
 @router.get("/api/tokens", summary="내 API 토큰 목록")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from assistant.errors import AssistantError
 from assistant.web.auth import Principal
 from assistant.web.db import Conversation, Message, utcnow
-from assistant.web.deps import DB, AppState, api_user, audit, rate_limited, state
+from assistant.web.deps import DB, AppState, api_user, audit, denied, rate_limited, state
 from assistant.web.services import NotVisible
 
 router = APIRouter(tags=["질의·요약·답변"])
@@ -128,7 +128,12 @@ def api_summarize(body: SummarizeIn, request: Request, user: Principal = Depends
                   db: Session = DB) -> dict[str, Any]:
     core = state(request).core
     if body.doc_id:
-        result = _model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length)
+        try:
+            result = _model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length)
+        except HTTPException as exc:
+            if exc.status_code == 404:
+                raise denied(db, user, "summarize", 404, str(exc.detail), [body.doc_id]) from None
+            raise
         audit(db, user, "summarize", f"문서 요약: {result.get('title', '')}", [body.doc_id])
     elif body.text and body.text.strip():
         result = _summarize_text(core, body.text, body.title, body.length)
@@ -168,7 +173,7 @@ def api_chat_stream(body: ChatIn, request: Request, user: Principal = Depends(ra
     conv.mode = body.mode
     db.commit()
     events = _mode_events(st, user, body.mode, text, conv.index_name or None, list(conv.doc_ids), history)
-    return sse_response(_persisting(st, user, conv.id, body.mode, shown, events))
+    return sse_response(_persisting(st, user, conv.id, body.mode, shown, events, list(conv.doc_ids)))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -244,9 +249,13 @@ def _with_audit(st: AppState, user: Principal, question: str,
 
 
 def _persisting(st: AppState, user: Principal, conv_id: int, mode: str, question: str,
-                events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+                events: Iterator[dict[str, Any]], scope: list[str]) -> Iterator[dict[str, Any]]:
     yield {"type": "conversation", "id": conv_id}
+    action = {"ask": "ask", "summarize": "summarize", "draft": "draft_reply"}[mode]
     for ev in _guarded(events):
+        if ev.get("type") == "error" and ev.get("denied"):
+            with st.sessions.begin() as db:
+                audit(db, user, action, question, scope, ev["message"], result="denied")
         if ev.get("type") == "done":
             with st.sessions.begin() as db:
                 msg = Message(conversation_id=conv_id, role="assistant", mode=mode, content=ev.get("answer", ""),
@@ -254,8 +263,7 @@ def _persisting(st: AppState, user: Principal, conv_id: int, mode: str, question
                 db.add(msg)
                 db.flush()
                 ev = {**ev, "message_id": msg.id}
-                audit(db, user, {"ask": "ask", "summarize": "summarize", "draft": "draft_reply"}[mode], question,
-                      [c["doc_id"] for c in ev.get("citations", [])])
+                audit(db, user, action, question, [c["doc_id"] for c in ev.get("citations", [])])
         yield ev
 
 
@@ -264,7 +272,7 @@ def _guarded(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     try:
         yield from events
     except NotVisible as exc:
-        yield {"type": "error", "message": str(exc)}
+        yield {"type": "error", "message": str(exc), "denied": True}
     except ImportError as exc:
         yield {"type": "error", "message": f"이 기능의 모듈이 아직 설치되지 않았습니다 ({exc.name})."}
     except (AssistantError, ValueError) as exc:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from assistant.web.auth import Principal
 from assistant.web.db import Conversation, Feedback, Message, utcnow
-from assistant.web.deps import DB, api_user, audit
+from assistant.web.deps import DB, api_user, audit, denied
 
 router = APIRouter(tags=["대화"])
 
@@ -42,6 +42,9 @@ def conversation_json(c: Conversation) -> dict[str, Any]:
 def _own(db: Session, user: Principal, conv_id: int) -> Conversation:
     conv = db.get(Conversation, conv_id)
     if conv is None or conv.user_id != user.id:
+        if conv is not None:  # someone else's conversation (administrators included): on record
+            raise denied(db, user, "conversation", 404, "대화를 찾을 수 없습니다.",
+                         detail=f"다른 사용자의 대화 #{conv_id}")
         raise HTTPException(404, "대화를 찾을 수 없습니다.")
     return conv
 

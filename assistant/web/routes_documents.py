@@ -17,7 +17,7 @@ from assistant.errors import AssistantError
 from assistant.retrieve.filters import ACCESS_LEVELS
 from assistant.web.auth import Principal
 from assistant.web.db import Document, Job, User
-from assistant.web.deps import DB, AppState, api_user, audit, rate_limited, state
+from assistant.web.deps import DB, AppState, api_user, audit, denied, rate_limited, state
 from assistant.web.jobs import job_json, new_job
 from assistant.web.services import NotVisible
 from assistant.web.uploads import (
@@ -103,7 +103,7 @@ def delete_document(doc_id: str, request: Request, user: Principal = Depends(api
     from assistant.ingest.pipeline import Ingestor
 
     st = state(request)
-    _managed(st, db, user, doc_id)
+    _managed(st, db, user, doc_id, "delete_document")
     removed_from = []
     with st.core.write_lock:
         for name in st.core.indexes_holding(doc_id):
@@ -122,7 +122,7 @@ def change_access(doc_id: str, body: AccessIn, request: Request, user: Principal
     from assistant.web.index_admin import set_access_level
 
     st = state(request)
-    _managed(st, db, user, doc_id)
+    before = _managed(st, db, user, doc_id, "access_level")
     level, dept = _level(user, body.access_level, body.department)
     try:
         with st.core.write_lock:
@@ -132,7 +132,8 @@ def change_access(doc_id: str, body: AccessIn, request: Request, user: Principal
         raise HTTPException(400, str(exc)) from None
     for row in db.scalars(select(Document).where(Document.doc_id == doc_id)).all():
         row.access_level, row.department = level, dept
-    audit(db, user, "access_level", "", [doc_id], f"{level} {dept}".strip())
+    old = f"{before['access_level']} {before.get('department') or ''}".strip()
+    audit(db, user, "access_level", "", [doc_id], f"{old} → {level} {dept}".strip())
     return {"doc_id": doc_id, "access_level": level, "department": dept, "indexes": changed}
 
 
@@ -142,7 +143,7 @@ def document_file(doc_id: str, request: Request, index: str | None = None, user:
     try:
         doc = state(request).core.find_document(user, doc_id, index)
     except NotVisible as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise denied(db, user, "download", 404, str(exc), [doc_id]) from None
     path = Path(doc["source"])
     if not path.is_file():
         raise HTTPException(404, "원문 파일이 서버에 없습니다 (색인만 남아 있음).")
@@ -213,18 +214,25 @@ def get_job(job_id: str, user: Principal = Depends(api_user), db: Session = DB) 
 
 @router.get("/api/jobs/{job_id}/result", summary="작업 결과 ZIP 내려받기")
 def job_result(job_id: str, user: Principal = Depends(api_user), db: Session = DB) -> FileResponse:
-    job = _own_job(db, user, job_id)
+    job = _own_job(db, user, job_id, "job_result")
     if job.status != "done" or not job.result_path or not Path(job.result_path).is_file():
         raise HTTPException(409, "작업이 아직 끝나지 않았거나 결과 파일이 없습니다.")
+    names = job.params.get("names") or []
+    audit(db, user, "job_result", "", [], f"일괄 요약 결과 {len(names)}개 파일")
     return FileResponse(job.result_path, filename=f"요약결과-{job.id[:8]}.zip", media_type="application/zip")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def _own_job(db: Session, user: Principal, job_id: str) -> Job:
+def _own_job(db: Session, user: Principal, job_id: str, action: str = "") -> Job:
+    """The user's own job. Administrators included: a batch's inputs and summaries are the submitter's
+    documents, and administering accounts is not clearance to read them."""
     job = db.get(Job, job_id)
-    if job is None or (job.user_id != user.id and not user.is_admin):
-        raise HTTPException(404, "작업을 찾을 수 없습니다.")
+    if job is None or job.user_id != user.id:
+        message = "작업을 찾을 수 없습니다."
+        if job is not None and action:
+            raise denied(db, user, action, 404, message, detail=f"다른 사용자의 작업 {job_id[:8]}")
+        raise HTTPException(404, message)
     return job
 
 
@@ -252,12 +260,14 @@ def _level(user: Principal, access_level: str, department: str) -> tuple[str, st
     return access_level, dept if access_level == "부서" else ""
 
 
-def _managed(st: AppState, db: Session, user: Principal, doc_id: str) -> None:
-    """The document must be visible to the user, and the user its owner or an administrator."""
+def _managed(st: AppState, db: Session, user: Principal, doc_id: str, action: str) -> dict[str, Any]:
+    """The document must be visible to the user, and the user its owner or an administrator. A refusal
+    is recorded in the audit log."""
     try:
-        st.core.find_document(user, doc_id)
+        doc = st.core.find_document(user, doc_id)
     except NotVisible as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise denied(db, user, action, 404, str(exc), [doc_id]) from None
     owner_id = _owners(db).get(doc_id, (None, ""))[0]
     if not _can_manage(user, owner_id):
-        raise HTTPException(403, "이 문서를 올린 사람이나 관리자만 바꾸거나 지울 수 있습니다.")
+        raise denied(db, user, action, 403, "이 문서를 올린 사람이나 관리자만 바꾸거나 지울 수 있습니다.", [doc_id])
+    return doc

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,13 @@ from assistant.web.auth import (
     find_user,
     start_session,
 )
-from assistant.web.deps import DB, audit, form_user, page_user, state
+from assistant.web.deps import DB, audit, cookie_secure, denied, form_user, page_user, set_session_cookie, state
 from assistant.web.services import MODES
 
 router = APIRouter(include_in_schema=False)
 FONT_DIRS = (Path("/usr/share/fonts/truetype/nanum"), Path("/usr/share/fonts/opentype/nanum"))
 FONTS = {"NanumGothic.ttf", "NanumGothicBold.ttf", "NanumGothicExtraBold.ttf", "NanumBarunGothic.ttf",
          "NanumBarunGothicBold.ttf"}
-
-
-def _secure(request: Request) -> bool:
-    mode = state(request).settings.cookie_secure
-    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
 def render(request: Request, template: str, user: Principal | None, **context: Any) -> HTMLResponse:
@@ -62,7 +56,8 @@ def _safe_next(target: str | None) -> str:
 def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     resp = render(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=error)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request),
+                    max_age=3600)
     return resp
 
 
@@ -72,22 +67,31 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
     st = state(request)
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_again(request, next, "보안 확인이 만료되었습니다. 다시 로그인하세요.")
-    key = zlib.crc32(("login:" + username.strip().lower()).encode("utf-8")) | (1 << 40)
-    if st.limiter_login.wait_time(key) > 0:  # only failed attempts use up the allowance
-        return _login_again(request, next, "로그인 실패가 너무 많습니다. 1분 뒤에 다시 시도하세요.", 429)
+    address = request.client.host if request.client else ""
+    wait = st.login_guard.wait_seconds(db, username, address)
+    if wait > 0:  # refused before the password is looked at, so guessing gains nothing while blocked
+        seconds = max(1, int(wait + 0.999))
+        shown = recorded_login_name(db, st.secret, username)
+        audit(db, None, "login_blocked", "", [], f"실패가 잦아 {seconds}초 대기", username=shown, result="denied")
+        db.commit()
+        message = f"로그인 실패가 잦아 잠시 막혔습니다. {seconds}초 뒤에 다시 시도하세요."
+        resp = _login_again(request, next, message, 429)
+        resp.headers["Retry-After"] = str(seconds)
+        return resp
     try:
         user = authenticate(db, username, password)
     except AuthError as exc:
-        st.limiter_login.try_acquire(key)
+        st.login_guard.failed(db, username, address)
         shown = recorded_login_name(db, st.secret, username)
-        audit(db, None, "login_failed", "", [], shown, username=shown)
+        audit(db, None, "login_failed", "", [], shown, username=shown, result="denied")
         db.commit()
         return _login_again(request, next, str(exc), 401)
+    st.login_guard.succeeded(db, username, address)
     token, _ = start_session(db, st.secret, user, st.settings.session_ttl_minutes)
     audit(db, Principal.of(user), "login")
-    resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request),
-                    max_age=st.settings.session_ttl_minutes * 60, path="/")
+    target = "/account?change=1" if user.must_change_password else _safe_next(next)
+    resp = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, resp, token)
     resp.delete_cookie(LOGIN_CSRF_COOKIE)
     return resp
 
@@ -140,15 +144,19 @@ def batch_page(request: Request, user: Principal = Depends(page_user)) -> HTMLRe
 
 
 @router.get("/admin")
-def admin_page(request: Request, user: Principal = Depends(page_user)) -> HTMLResponse:
+def admin_page(request: Request, user: Principal = Depends(page_user), db: Session = DB) -> HTMLResponse:
     if not user.is_admin:
-        raise HTTPException(403, "관리자만 볼 수 있는 화면입니다.")
+        raise denied(db, user, "admin", 403, "관리자만 볼 수 있는 화면입니다.", detail="GET /admin")
     return render(request, "admin.html", user, page="admin", title="관리")
 
 
 @router.get("/account")
 def account_page(request: Request, user: Principal = Depends(page_user)) -> HTMLResponse:
-    return render(request, "account.html", user, page="account", title="내 계정")
+    from assistant.web.passwords import MIN_LENGTH, MIN_LENGTH_THREE_KINDS
+
+    return render(request, "account.html", user, page="account", title="내 계정",
+                  must_change=user.must_change_password, min_length=MIN_LENGTH,
+                  min_length_three=MIN_LENGTH_THREE_KINDS)
 
 
 @router.get("/docs")

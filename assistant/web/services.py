@@ -155,6 +155,40 @@ class Core:
                 return {"index": name, **found}
         raise NotVisible(f"문서 '{doc_id}'를 찾을 수 없거나 열람 권한이 없습니다.")
 
+    def doc_meta(self, doc_ids: Sequence[str]) -> dict[str, Any]:
+        """Title and access level of each document, whoever may see it — for the audit log only, which
+        records what was acted on (and shows it only to readers cleared for it)."""
+        from assistant.retrieve.filters import SearchFilter
+        from assistant.web.audit import DocMeta
+
+        wanted = tuple(dict.fromkeys(d for d in doc_ids if d))
+        found: dict[str, Any] = {}
+        if not wanted:
+            return found
+        where, params = SearchFilter(doc_ids=wanted).sql()
+        for name in self.indexes():
+            try:
+                rows = self.retriever(name).snapshot.find_documents(where, params)
+            except IndexNotFound:
+                continue
+            for r in rows:
+                found.setdefault(r["doc_id"], DocMeta(r["title"], r["access_level"], r["department"] or ""))
+        return found
+
+    def visible_ids(self, user: Principal, doc_ids: Sequence[str]) -> set[str]:
+        """Which of these documents the user may see (any index)."""
+        wanted = tuple(dict.fromkeys(d for d in doc_ids if d))
+        if not wanted:
+            return set()
+        where, params = user.search_filter(doc_ids=wanted).sql()
+        seen: set[str] = set()
+        for name in self.indexes():
+            try:
+                seen |= {r["doc_id"] for r in self.retriever(name).snapshot.find_documents(where, params)}
+            except IndexNotFound:
+                continue
+        return seen
+
     def indexes_holding(self, doc_id: str) -> list[str]:
         return [n for n in self.indexes() if doc_id in self.store(n).manifest().documents]
 

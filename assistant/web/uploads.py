@@ -15,6 +15,8 @@ from assistant.errors import AssistantError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _CHUNK = 1 << 20
+#: longest stored file name in UTF-8 bytes: file systems allow 255, and " (12)" may be added to keep names unique
+MAX_NAME_BYTES = 200
 
 
 class UploadRejected(AssistantError):
@@ -34,16 +36,36 @@ def document_extensions() -> list[str]:
     return sorted(supported_extensions())
 
 
+def shown_name(name: str) -> str:
+    """The name as people will see it: NFC, without invisible format characters — bidi overrides such as
+    U+202E make "보고서\u202etxt.exe" display as "보고서exe.txt" — and at most 255 characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    return "".join(c for c in name if unicodedata.category(c) not in ("Cf", "Cc"))[:255]
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The longest prefix of whole characters (never half a Hangul syllable) within ``limit`` UTF-8 bytes."""
+    out, used = [], 0
+    for ch in text:
+        size = len(ch.encode("utf-8"))
+        if used + size > limit:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out)
+
+
 def safe_name(name: str) -> str:
-    """A file name without folders, control characters or leading dots, NFC, at most 150 characters."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
+    """A file name without folders, control or invisible characters, or leading dots; NFC; at most
+    ``MAX_NAME_BYTES`` UTF-8 bytes (a long Korean name is cut by bytes, keeping its extension)."""
+    name = shown_name(name).replace("\\", "/").split("/")[-1]
     name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
     if not name or name in {".", ".."}:
         name = "이름없는파일"
     stem, dot, ext = name.rpartition(".")
-    if not dot:
+    if not dot or len(ext.encode("utf-8")) > 16:
         stem, ext = name, ""
-    stem = stem[: 150 - len(ext) - 1] or "파일"
+    stem = _cut_bytes(stem, MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1).rstrip() or "파일"
     return f"{stem}.{ext}" if ext else stem
 
 
@@ -81,15 +103,16 @@ def save_stream(src: IO[bytes], folder: Path, original: str, max_bytes: int) -> 
             while block := src.read(_CHUNK):
                 size += len(block)
                 if size > max_bytes:
-                    raise UploadRejected(f"'{original}': 파일이 너무 큽니다 (최대 {max_bytes / 1024 / 1024:.0f}MB). "
-                                         "파일을 나누거나 관리자에게 ASSISTANT_UPLOAD_MAX_MB 조정을 요청하세요.")
+                    raise UploadRejected(f"'{shown_name(original)}': 파일이 너무 큽니다 "
+                                         f"(최대 {max_bytes / 1024 / 1024:.0f}MB). 파일을 나누거나 관리자에게 "
+                                         "올리기 한도 조정을 요청하세요.")
                 out.write(block)
         if size == 0:
-            raise UploadRejected(f"'{original}': 빈 파일입니다.")
+            raise UploadRejected(f"'{shown_name(original)}': 빈 파일입니다.")
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return Saved(unicodedata.normalize("NFC", original), target, size)
+    return Saved(shown_name(original), target, size)
 
 
 def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: int,

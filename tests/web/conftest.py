@@ -76,7 +76,7 @@ def live_server(web_index, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("live-data")
     env = cli_env(web_index, data_dir)
     for name, (admin, level, dept) in USERS.items():
-        args = ["user", "add", name, "--clearance", level, "--password-stdin"]
+        args = ["user", "add", name, "--clearance", level, "--password-stdin", "--keep-password"]
         args += ["--admin"] if admin else []
         args += ["--department", dept] if dept else []
         res = run_cli(env, *args, stdin=PASSWORD + "\n")

@@ -54,7 +54,7 @@ def test_migrations_create_exactly_the_models_schema(tmp_path):
 
 
 def test_health_docs_and_openapi_are_served_locally(client):
-    assert client.get("/healthz").json()["indexes"] == ["default"]
+    assert set(client.get("/healthz").json()) == {"status", "ready"}  # nothing about the content, no login
     page = client.get("/docs")
     assert page.status_code == 200
     assert "/swagger-assets/swagger-ui-bundle.js" in page.text and "http" not in page.text.split("<body>")[1]

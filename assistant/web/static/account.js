@@ -1,8 +1,22 @@
-// Account: API tokens (issued once, revocable).
+// Account: password change (required after an administrator-issued password) and API tokens.
 "use strict";
 (function () {
   const { el, api, notice, fmtDate } = AHB;
   const $ = (id) => document.getElementById(id);
+  $("password-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const status = $("password-status");
+    if ($("pw-new").value !== $("pw-again").value) { notice(status, "error", "새 비밀번호 두 칸이 서로 다릅니다."); return; }
+    try {
+      const r = await api("POST", "/api/account/password", { current_password: $("pw-current").value, new_password: $("pw-new").value });
+      const meta = document.querySelector('meta[name="csrf-token"]');
+      if (meta && r.csrf_token) meta.setAttribute("content", r.csrf_token);
+      e.target.reset();
+      notice(status, "ok", "비밀번호를 바꿨습니다. 다른 곳의 로그인은 모두 끝났습니다.");
+      if (new URLSearchParams(location.search).get("change")) setTimeout(() => { location.href = "/"; }, 1200);
+    } catch (err) { notice(status, "error", err.message); }
+  });
+  if (!$("token-form")) return;
   async function load() {
     const data = await api("GET", "/api/tokens");
     const body = $("token-table").querySelector("tbody");

@@ -22,8 +22,20 @@
         try { await api("PATCH", `/api/admin/users/${u.id}`, { clearance: level.value, department: dept.value, is_admin: admin.checked, active: active.checked }); notice($("user-status"), "ok", `${u.username} 저장됨`); users(); }
         catch (err) { notice($("user-status"), "error", err.message); }
       } }, "저장");
+      const reset = el("button", { class: "btn secondary small", type: "button", onclick: async () => {
+        const pw = prompt(`${u.username}의 임시 비밀번호 (다음 로그인 때 바꾸게 됩니다. 로그인 대기도 풀립니다):`);
+        if (!pw) return;
+        try { await api("PATCH", `/api/admin/users/${u.id}`, { password: pw }); notice($("user-status"), "ok", `${u.username}의 임시 비밀번호를 정했습니다. 기존 로그인은 끝났습니다.`); users(); }
+        catch (err) { notice($("user-status"), "error", err.message); }
+      } }, "임시 비밀번호");
+      const unlock = el("button", { class: "btn secondary small", type: "button", onclick: async () => {
+        try { await api("PATCH", `/api/admin/users/${u.id}`, { unlock: true }); notice($("user-status"), "ok", `${u.username}의 로그인 대기를 풀었습니다.`); }
+        catch (err) { notice($("user-status"), "error", err.message); }
+      } }, "로그인 대기 해제");
+      const state = [u.active ? "" : "정지", u.must_change_password ? "비밀번호 변경 대기" : ""].filter(Boolean).join(" · ");
       return el("tr", {}, el("td", { text: u.username }), el("td", { text: u.display_name }), el("td", {}, level), el("td", {}, dept),
-        el("td", {}, el("label", {}, admin, " 관리자")), el("td", {}, el("label", {}, active, " 사용")), el("td", {}, save));
+        el("td", {}, el("label", {}, admin, " 관리자")), el("td", {}, el("label", {}, active, " 사용"), state ? el("div", { class: "small muted", text: state }) : ""),
+        el("td", { class: "actions" }, save, " ", reset, " ", unlock));
     }));
   }
 
@@ -37,22 +49,38 @@
     } catch (err) { notice($("user-status"), "error", err.message); }
   });
 
-  async function audit() {
-    const action = $("a-action").value;
-    const data = await api("GET", "/api/admin/audit" + (action ? "?action=" + encodeURIComponent(action) : ""));
-    $("audit-table").querySelector("tbody").replaceChildren(...data.entries.map((a) => el("tr", {},
-      el("td", { class: "nowrap", text: fmtDate(a.at) }), el("td", { class: "nowrap", text: a.username }),
-      el("td", {}, el("code", { text: a.action })),
-      el("td", { text: [a.query, a.detail].filter(Boolean).join(" · ") }), el("td", { class: "small", text: a.doc_ids.join(", ") }))));
+  let actionsLoaded = false;
+  function auditParams() {
+    const p = new URLSearchParams();
+    [["username", "a-user"], ["action", "a-action"], ["result", "a-result"], ["since", "a-since"], ["until", "a-until"], ["q", "a-q"]]
+      .forEach(([key, id]) => { const v = $(id).value.trim(); if (v) p.set(key, v); });
+    return p.toString();
   }
-  $("a-action").addEventListener("change", audit);
+  async function audit() {
+    const query = auditParams();
+    $("a-export").href = "/api/admin/audit.csv" + (query ? "?" + query : "");
+    const data = await api("GET", "/api/admin/audit" + (query ? "?" + query : ""));
+    if (!actionsLoaded) {
+      $("a-action").append(...Object.entries(data.actions).map(([value, label]) => el("option", { value }, label)));
+      actionsLoaded = true;
+    }
+    const rows = data.entries.map((a) => el("tr", { class: a.result === "ok" ? "" : "denied" },
+      el("td", { class: "nowrap", text: fmtDate(a.at) }), el("td", { class: "nowrap", text: a.username }),
+      el("td", { class: "nowrap", text: a.action_label }), el("td", { class: "nowrap" }, el("span", { class: "badge " + (a.result === "ok" ? "st-ok" : "st-failed"), text: a.result_label })),
+      el("td", { class: a.withheld ? "small muted" : "small", text: a.target }),
+      el("td", { text: [a.query, a.detail].filter(Boolean).join(" · ") })));
+    $("audit-table").querySelector("tbody").replaceChildren(...rows);
+    if (!rows.length) $("audit-table").querySelector("tbody").append(el("tr", {}, el("td", { colspan: 6, class: "muted", text: "조건에 맞는 기록이 없습니다." })));
+  }
+  $("audit-filter").addEventListener("submit", (e) => { e.preventDefault(); audit(); });
 
   async function feedback() {
     const data = await api("GET", "/api/admin/feedback");
     $("fb-stats").replaceChildren(AHB.icon("up"), ` 도움됨 ${data.up}건 · `, AHB.icon("down"), ` 아쉬움 ${data.down}건`);
     $("fb-table").querySelector("tbody").replaceChildren(...data.items.map((f) => el("tr", {},
       el("td", { class: "nowrap", text: fmtDate(f.at) }), el("td", { class: "nowrap", text: f.username }), el("td", {}, AHB.icon(f.rating > 0 ? "up" : "down"), f.rating > 0 ? " 도움됨" : " 아쉬움"),
-      el("td", { text: f.question }), el("td", { text: f.comment }), el("td", { class: "small", text: f.answer }))));
+      el("td", { class: f.withheld ? "muted" : "", text: f.question }), el("td", { class: f.withheld ? "muted" : "", text: f.comment }),
+      el("td", { class: f.withheld ? "small muted" : "small", text: f.answer }))));
   }
   users();
 })();
