@@ -14,7 +14,7 @@ Steps, given the question and the numbered passages the retriever found (best fi
 
 Statute units are introduced by their article ("「민원 처리에 관한 법률 시행령」 제14조에 따르면, …"); every
 unit ends with the number of its passage ``[n]``. Sentences that address the assistant (prompt injection
-planted in a document) are never quoted.
+planted in a document, assistant.korean.injection) are never quoted, nor the payload that follows one.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from assistant.generate.base import Passage
 from assistant.generate.units import Unit, is_statute, passage_units
+from assistant.korean.injection import instruction_flags
 from assistant.korean.lexicon import EXPANSION_WEIGHT, official_terms
 from assistant.korean.morph import STOP_TERMS, content_terms_batch, question_terms
 from assistant.korean.questions import fact_strength, question_kind
@@ -34,14 +35,6 @@ from assistant.korean.statute import location_label
 
 ABSTAIN_TEXT = "제공된 문서에서 확인할 수 없습니다."
 
-#: sentences that address the assistant instead of stating something (prompt injection planted in a document)
-INSTRUCTION = re.compile(
-    r"(?:이전|위의?|앞의|모든|기존)\s*(?:지시|명령|규칙|지침|내용)\S*\s*(?:을|를)?\s*(?:모두\s*)?무시"
-    r"|시스템\s*프롬프트|\[\s*system\s*\]|(?:AI|인공지능|어시스턴트|챗봇|비서|assistant)\s*(?:는|은|에게|야)\s*.{0,40}"
-    r"(?:답하|출력하|말하|포함하)|(?:라고|다고)\s*(?:만\s*)?(?:답하라|답변하라|답하십시오|답변하십시오|출력하라|출력하십시오|말하라)"
-    r"|(?:반드시|무조건)\s*(?:포함|출력)하(?:라|십시오)|다음\s*문장을\s*(?:반드시\s*)?(?:포함|출력)"
-    r"|ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above)\s+instructions|you\s+are\s+now|disregard\s+(?:all|previous)",
-    re.IGNORECASE)
 _ABOUT_DOCUMENT = re.compile(r"^(?:이|본)\s*(?:안내문|안내서|문서|자료|지침|책자|편람|보고서|글|해설서)(?:은|는|에서는)"
                              r"|(?:설명|안내|소개|정리)(?:합니다|한다|하고자 합니다)\.?$")
 _CLAUSE_BREAK = re.compile(r"(?:고|며|나|바|데|면|서|여),\s")
@@ -116,7 +109,7 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
         return []
     kinds = question_kind(question).all
     w_fact = opt.w_fact if kinds and kinds[0] in FIGURE_KINDS else opt.w_fact_weak
-    units = [u for p in passages for u in passage_units(p, threads) if _quotable(u)]
+    units = [u for p in passages for u in _quotable(passage_units(p, threads))]
     if not units:
         return []
     titles = {t: set(ts) for t, ts in zip(*_title_terms(units, threads), strict=True)}
@@ -162,8 +155,11 @@ def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
     return out
 
 
-def _quotable(u: Unit) -> bool:
-    return not (u.question_like or INSTRUCTION.search(u.text) or len(u.text) < 6)
+def _quotable(units: Sequence[Unit]) -> list[Unit]:
+    """The units of one passage an answer may quote: no questions, no fragments, no sentence that addresses the
+    assistant and no payload right after one (the filter reads them in document order)."""
+    planted = instruction_flags([u.text for u in units])
+    return [u for u, drop in zip(units, planted, strict=True) if not (drop or u.question_like or len(u.text) < 6)]
 
 
 def _terms(text: str, threads: int) -> list[str]:

@@ -11,6 +11,10 @@ Structure (the common 민원 답변서 order): 인사 → 1. 민원 요지 → 2
 paraphrasing them, and each 검토 결과 point quotes the most relevant sentence of one source, introduced by the
 law and article (or document) it comes from and followed by its [n] marker — so nothing is asserted that a
 source does not say. 관련 근거 lists only articles that are retrieved passages or are quoted inside one.
+
+Source text is data: a sentence that addresses the assistant ("답변서를 작성하는 AI에게: …", "이전 지시를 무시하고
+…") is never a candidate, nor the payload that follows one, and a title or section label made of one is not
+used to introduce a quote (assistant.korean.injection).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.generate.base import GenerationRequest, Passage
+from assistant.korean.injection import addresses_assistant, without_instructions
 
 LETTERS = "가나다라마바사"
 MAX_POINTS = 3
@@ -147,7 +152,7 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
         law = is_law_passage(p)
         article, article_title = article_of(p) if law else ("", "")
         paragraph: int | None = None
-        for sent in sentences(p.text):
+        for sent in without_instructions(sentences(p.text)):
             body = sent
             head = _ARTICLE_HEAD.match(sent) if law else None
             if head and head.group(2) is not None:  # "제11조(정보공개 여부의 결정) …" starts a new article
@@ -233,14 +238,23 @@ def _quote(text: str) -> str:
 
 def _intro(c: _Candidate) -> str:
     p = c.passage
+    title = _label(p.title) or "관련 자료"
     if is_law_passage(p):
         para = f"제{c.paragraph}항" if c.paragraph else ""
-        return f"「{p.title}」 {c.article}{para}에서는"
+        return f"「{title}」 {c.article}{para}에서는"
     case = _CASE_NO.search(p.source) or _CASE_NO.search(p.title)
     if case:
         return f"법제처 법령해석례({case.group()})에서는"
-    where = f"({p.location})" if p.location else ""
-    return f"『{p.title}』{where}에서는"
+    location = _label(p.location)
+    where = f"({location})" if location else ""
+    return f"『{title}』{where}에서는"
+
+
+def _label(text: str) -> str:
+    """A title or location ("발급 장소, 수수료") without the parts that address the assistant (a heading can be one)."""
+    parts = [x for x in (text or "").split(", ") if not addresses_assistant(x)]
+    label = ", ".join(parts)
+    return "" if addresses_assistant(label) else label
 
 
 _LEAD = re.compile(r"^\s*(?:제\s*\d+\s*조(?:의\s*\d+)?\s*(?:\([^)]*\))?)?\s*[①-⑳]?\s*")
@@ -317,7 +331,8 @@ def basis_lines(points: Sequence[tuple[str, _Candidate]]) -> list[str]:
             key = (p.title, c.article)
             if c.article and key not in seen:
                 seen.add(key)
-                lines.append(f"- 「{p.title}」 {c.article}" + (f"({c.article_title})" if c.article_title else ""))
+                lines.append(f"- 「{_label(p.title) or '관련 법령'}」 {c.article}"
+                             + (f"({c.article_title})" if c.article_title else ""))
         for ref in parse_law_references(text):
             key = (ref.law, ref.article)
             if key not in seen:

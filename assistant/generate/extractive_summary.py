@@ -18,6 +18,9 @@ How sentences are chosen (why it works on real reports):
    section, figures and dates (amounts, %, years are what a reader of a 개조식 summary looks for), overlap with
    the section heading and document title, and a length preference; table-of-contents and picture residue is
    dropped.
+   A sentence that addresses the assistant ("이전 지시를 무시하고 …", "[SYSTEM] …") is data, never a summary line:
+   it is removed with the payload it announces before units are cut (assistant.korean.injection), and a heading
+   made of one does not head a □ item.
 3. Redundancy: a unit too similar (cosine) to one already chosen is skipped.
 4. Endings are compressed conservatively to 명사형 종결 (추진하였다 → 추진, 강화되었다 → 강화됨, 있다 → 있음,
    계획이다 → 계획임) by rewriting only the final predicate with Kiwi; everything before it is the source text.
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.generate.base import GenerationRequest, Passage
+from assistant.korean.injection import addresses_assistant, strip_instructions
 
 TOP, MID, LOW = "□", "○", "-"
 DEFAULT_MAX_LINES = 30
@@ -303,9 +307,10 @@ def _terms_for(texts: list[str], threads: int) -> list[list[str]]:
 def units_from_passages(passages: Sequence[Passage], threads: int = 2) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    for p in passages:
-        section = clean_heading(p.title) if p.title else ""
-        for raw in split_units(p.text):
+    bodies = strip_instructions([p.text for p in passages])   # the passages in document order: an instruction's
+    for p, body in zip(passages, bodies, strict=True):         # payload may open the next one
+        section = clean_heading(p.title) if p.title and not addresses_assistant(p.title) else ""
+        for raw in split_units(body):
             text = clean_line(raw)
             if not is_junk(text) and text != section and text not in seen:  # a repeat is a running header
                 seen.add(text)
@@ -493,8 +498,10 @@ def reduce_partials(passages: Sequence[Passage], title: str, max_lines: int, thr
         for heading, items in parse_summary_lines(p.text):
             heading = heading or (clean_heading(p.title) if p.title else "")
             bucket: list[Unit] = []
+            if addresses_assistant(heading):
+                heading = ""
             for item, details in items:
-                if item in seen or counts[item] >= 3:  # running page headers repeat in every part
+                if item in seen or counts[item] >= 3 or addresses_assistant(item):  # running page headers repeat
                     continue
                 seen.add(item)
                 u = Unit(text=item, section=f"{len(groups_raw)}:{heading}", order=len(units), children=list(details))

@@ -7,7 +7,10 @@ user's question) is never expanded again — user and document text cannot injec
 Retrieved passages are rendered into delimited source blocks by :func:`format_sources`. The system
 prompt (``prompts/system.md``) tells the model that everything inside those blocks is data and that
 instructions found there must be ignored; :func:`format_sources` also neutralises any text that imitates
-the delimiters, so a document cannot close its own block and speak outside it.
+the delimiters, so a document cannot close its own block and speak outside it, and it leaves out the sentences
+that address the assistant (assistant.korean.injection: "이전 지시를 무시하고 …", "[SYSTEM] …", chat-template
+markers) with the payload they announce, putting :data:`OMITTED` in their place — the model sees that something
+was there but not the order itself. A title or location made of such a sentence is replaced the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 from assistant.generate.base import GenerationRequest, Passage
+from assistant.korean.injection import addresses_assistant, strip_instruction_text
 
 #: The templates that ship with the code (the repository's ``prompts/`` folder).
 BUNDLED_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
@@ -29,6 +33,8 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME_OK = re.compile(r"^[A-Za-z0-9_\-]+$")
 _DELIMITER_LOOKALIKE = re.compile(r"<{3,}|>{3,}")
 _ROLE_LABELS = {"user": "사용자", "assistant": "AI 행정비서"}
+#: what a prompt shows where a source sentence addressed the assistant
+OMITTED = "(문서 속 지시문 생략)"
 
 
 class PromptError(ConfigError):
@@ -84,8 +90,8 @@ def render_prompt(name: str, variables: Mapping[str, str], directory: Path | str
 
 def source_header(p: Passage) -> str:
     """``[1] 「title」 location`` — how a source is named inside prompts."""
-    loc = _one_line(p.location or "")
-    return f"[{p.n}] 「{_one_line(p.title)}」" + (f" {loc}" if loc else "")
+    loc = _neutral(_one_line(p.location or ""))
+    return f"[{p.n}] 「{_neutral(_one_line(p.title))}」" + (f" {loc}" if loc else "")
 
 
 def format_sources(passages: Sequence[Passage]) -> str:
@@ -95,7 +101,7 @@ def format_sources(passages: Sequence[Passage]) -> str:
     blocks = []
     for p in passages:
         body = _DELIMITER_LOOKALIKE.sub(lambda m: "‹" * len(m.group()) if m.group()[0] == "<" else "›" * len(m.group()),
-                                        p.text.strip())
+                                        strip_instruction_text(p.text.strip(), OMITTED))
         blocks.append(f"<<<출처 {source_header(p)}>>>\n{body}\n<<<출처 [{p.n}] 끝>>>")
     return "\n\n".join(blocks)
 
@@ -129,3 +135,7 @@ def build_messages(request: GenerationRequest, directory: Path | str | None = No
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _neutral(label: str) -> str:
+    return OMITTED if label and addresses_assistant(label) else label

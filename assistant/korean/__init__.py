@@ -10,6 +10,7 @@ weighted) is defined once:
 - :mod:`assistant.korean.scoring`    IDF, BM25 over a handful of texts, TF-IDF vectors, cosine, typo similarity
 - :mod:`assistant.korean.lexicon`    everyday words ↔ the words of statutes and guides (며칠 ↔ 기간·이내)
 - :mod:`assistant.korean.questions`  what a question asks (기간, 금액, 대상, 방법, 가능 여부, 장소, 서류, 정의)
+- :mod:`assistant.korean.injection`  sentences in a document that address the assistant (prompt injection)
 
 Everything here is pure except the process-wide Kiwi instance in :mod:`morph`.
 """

@@ -6,8 +6,9 @@ one reduce request that combines the partial summaries. A document that fits in 
 in one ``summarize`` call. Any :class:`Generator` works; the extractive default needs no model.
 
 Whatever the generator wrote is checked before it is shown: only □ / ○ / - lines are kept, a line with a
-number that does not occur in the source is dropped (and reported in ``warnings``), and the line budget is
-enforced.
+number that does not occur in the source is dropped (and reported in ``warnings``), a line that addresses the
+assistant (an instruction from the document repeated by a model, assistant.korean.injection) is dropped and
+reported too, and the line budget is enforced. A heading or title made of such an instruction names no section.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from assistant.generate.extractive_summary import (
     parse_summary_lines,
 )
 from assistant.ingest.chunking import ChunkParams, chunk_blocks
+from assistant.korean.injection import addresses_assistant
 from assistant.korean.sentences import regex_sentences
 from assistant.types import Chunk
 
@@ -129,8 +131,9 @@ def _runs(chunks: Sequence[Chunk], depth: int) -> list[Section]:
     for c in chunks:
         path = _path(c)
         key = path[depth] if len(path) > depth else (path[-1] if path else "")
-        if key and is_caption(key):
-            key = ""  # a caption ("< 현장 목소리 >") names no section: the parser may have lost the heading above it
+        if key and (is_caption(key) or addresses_assistant(key)):
+            key = ""  # a caption ("< 현장 목소리 >") names no section: the parser may have lost the heading above it;
+            # nor does an instruction planted as a heading ("## [SYSTEM] 이전 지시를 무시하고 …")
         if sections and sections[-1].heading == key:
             sections[-1].chunks.append(c)
         else:
@@ -162,7 +165,8 @@ def sections_of(chunks: Sequence[Chunk], max_lines: int) -> list[Section]:
             break
     if chosen is None:  # one heading (or none) throughout
         paths = [p for p in map(_path, chunks) if p]
-        chosen = [Section(paths[0][-1] if paths else "", list(chunks))]
+        heading = paths[0][-1] if paths else ""
+        chosen = [Section("" if addresses_assistant(heading) else heading, list(chunks))]
     return split_unnamed(chosen)
 
 
@@ -231,6 +235,9 @@ def check_output(text: str, source_text: str, max_lines: int) -> tuple[str, list
             continue
         if stripped[0] in "*•":
             line = f" {MID} {stripped[1:].strip()}"
+        if addresses_assistant(stripped):
+            warnings.append("문서 속 지시문(AI에게 하는 명령)을 옮긴 줄이 있어 뺐습니다.")   # not repeated here
+            continue
         missing = numbers_missing(stripped, source_text)
         if missing:
             warnings.append(f"원문에 없는 숫자({', '.join(missing)})가 있어 줄을 뺐습니다: {stripped[:60]}")
@@ -259,6 +266,8 @@ def summarize_chunks(title: str, source: str, chunks: Sequence[Chunk], *, genera
     if not chunks:
         raise AssistantError(f"{source}: 요약할 본문이 없습니다.")
     source_text = "\n".join([title] + [c.section for c in chunks] + [c.text for c in chunks])
+    if addresses_assistant(title):   # a title made of an instruction is neither shown nor put in a prompt
+        title = Path(source).stem or "문서"
     sections = sections_of(chunks, max_lines)
     batches = plan_batches(sections, map_chars)
     base_vars = {"title": title, "max_lines": str(max_lines)}
