@@ -57,7 +57,7 @@ def list_documents(request: Request, index: str | None = None, user: Principal =
     for d in st.core.documents(user, index):
         owner_id, owner = owners.get(d["doc_id"], (None, ""))
         d.pop("source", None)
-        docs.append({**d, "owner": owner or "시스템(명령줄 색인)", "can_manage": _can_manage(user, owner_id)})
+        docs.append({**d, "owner": owner or "관리자 일괄 등록", "can_manage": _can_manage(user, owner_id)})
     pending = db.scalars(select(Document).where(Document.owner_id == user.id, Document.status.in_(("queued", "failed")))
                          .order_by(Document.uploaded_at.desc()).limit(50)).all()
     return {"documents": docs, "indexes": st.core.indexes(), "default_index": st.settings.index_name,

@@ -50,6 +50,7 @@ def page_for(browser, live_server):
         page.fill("#password", PASSWORD)
         page.keyboard.press("Enter")
         page.wait_for_selector("#prompt")
+        page.wait_for_selector("#conv-list li", state="attached")  # the page's script has run: Enter sends
         return page
 
     yield open_as
@@ -275,10 +276,138 @@ def test_admin_pages(page_for):
     page.click("#t-audit")
     page.wait_for_selector("#audit-table tbody tr")
     text = page.inner_text("#audit-table")
-    assert "login" in text
+    assert "로그인" in text  # actions are shown in Korean (assistant/web/audit.py ACTIONS)
     shot(page, "10_admin_audit")
     page.click("#t-feedback")
     page.wait_for_selector("#fb-stats")
     page.goto(page.url.split("/admin")[0] + "/docs")
     page.wait_for_selector(".swagger-ui .opblock")
     shot(page, "11_api_docs")
+
+
+DUTY_TITLE = "당직근무 편성 안내"
+
+
+def test_upload_starts_at_the_lowest_level_and_a_level_change_is_confirmed(page_for, tmp_path):
+    from playwright.sync_api import expect
+
+    page = page_for("officer")
+    nav(page, "문서")
+    page.wait_for_selector("#doc-table tbody tr")
+    level = page.locator("#up-level")
+    assert level.input_value() == "공개"  # the lowest of 공개/내부/부서
+    assert level.locator("option").all_inner_texts() == ["공개", "내부"]  # not above the officer's own 내부
+    level.select_option("내부")
+    page.reload()
+    page.wait_for_selector("#doc-table tbody tr")
+    assert level.input_value() == "공개"  # the browser does not bring back the last choice
+
+    doc = tmp_path / "당직근무_안내.md"
+    doc.write_text(f"# {DUTY_TITLE}\n\n당직근무는 평일 오후 6시부터 다음 날 오전 9시까지 2명이 선다.\n",
+                   encoding="utf-8")
+    level.select_option("내부")
+    page.set_input_files("#files", str(doc))
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-status .badge.st-done", timeout=120_000)
+    assert level.input_value() == "공개"  # the next upload starts at the lowest level again
+    row = page.locator("#doc-table tbody tr", has_text=DUTY_TITLE)
+    expect(row.locator(".badge")).to_have_text("내부")
+
+    patches: list[str] = []
+    page.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
+    select = row.get_by_label(f"'{DUTY_TITLE}' 열람 등급")
+    dialog, text = page.locator("#level-dialog"), page.locator("#level-dialog-text")
+    select.select_option("공개")
+    expect(dialog).to_be_visible()
+    expect(text).to_contain_text(DUTY_TITLE)
+    expect(text).to_contain_text("'내부'에서 '공개'로")
+    page.keyboard.press("Escape")  # Escape cancels like the button
+    expect(dialog).to_be_hidden()
+    expect(select).to_have_value("내부")
+    select.select_option("공개")
+    dialog.get_by_role("button", name="취소").click()
+    expect(dialog).to_be_hidden()
+    expect(select).to_have_value("내부")
+    assert not patches  # nothing was sent while the change was not confirmed
+
+    select.select_option("공개")
+    dialog.get_by_role("button", name="등급 바꾸기").click()
+    status = page.locator("#doc-status .notice.ok")
+    expect(status).to_contain_text(f"'{DUTY_TITLE}'의 열람 등급을 '내부'에서 '공개'로 바꿨습니다")
+    expect(row.locator(".badge")).to_have_text("공개")
+    assert len(patches) == 1
+
+    # 부서 names the department in the question, and the administrator may set another one
+    admin = page_for("admin")
+    nav(admin, "문서")
+    row = admin.locator("#doc-table tbody tr", has_text=DUTY_TITLE)
+    row.get_by_label(f"'{DUTY_TITLE}' 열람 등급").select_option("부서")
+    dept, text = admin.locator("#level-dept"), admin.locator("#level-dialog-text")
+    expect(dept).to_have_value("관리부서")
+    dept.fill("민원과")
+    expect(text).to_contain_text("'공개'에서 '부서 · 민원과'로")
+    who = admin.locator("#level-dialog-who")
+    expect(who).to_contain_text("'민원과' 소속")
+    expect(who).to_contain_text("나도 더는 볼 수 없게 됩니다")  # the administrator is in 관리부서
+    shot(admin, "12_level_confirm")
+    admin.locator("#level-dialog").get_by_role("button", name="등급 바꾸기").click()
+    status = admin.locator("#doc-status .notice.ok")
+    expect(status).to_contain_text("'공개'에서 '부서 · 민원과'로 바꿨습니다")
+    expect(status).to_contain_text("목록에 보이지 않습니다")
+    expect(row).to_have_count(0)
+
+
+MARKDOWN = """### 검토 결과
+**굵게** 쓴 문장과 `코드`, 그리고 <img src=x onerror="window.__pwned = 3"> <b>태그</b> 표시.
+둘째 줄
+
+- 첫째 항목
+- 둘째 항목
+  이어지는 줄
+1. 민원 요지
+  가. 세부 사항
+  나) 다른 사항
+
+| 구분 | 기한 |
+| --- | --- |
+| 질의민원 | **14일** |
+"""
+
+RENDER = """(text) => {
+  const box = document.createElement("div");
+  box.className = "answer";
+  box.append(window.renderMarkdown(text));
+  document.body.append(box);
+  const all = (sel) => Array.from(box.querySelectorAll(sel)).map((n) => n.textContent);
+  return {elements: all("img, script, b, iframe").length, pwned: window.__pwned === undefined ? null : window.__pwned,
+          strong: all("strong"), code: all("code"),
+          headings: Array.from(box.querySelectorAll(".md-h")).map((n) => n.tagName),
+          paragraphs: Array.from(box.querySelectorAll("p")).map((p) => p.innerText),
+          items: Array.from(box.querySelectorAll(".md-body")).map((n) => n.innerText),
+          marks: all(".md-mark"), nested: all(".md-list .md-list .md-mark"),
+          bullets: box.querySelectorAll(".md-mark.bullet").length,
+          th: all("th"), td: all("td")};
+}"""
+
+
+def test_answers_are_rendered_as_safe_markdown(page_for):
+    page = page_for("officer")
+    out = page.evaluate(RENDER, MARKDOWN)
+    assert out["elements"] == 0 and out["pwned"] is None and not page.dialogs  # raw HTML stays text
+    assert '<img src=x onerror="window.__pwned = 3"> <b>태그</b>' in out["paragraphs"][0]
+    assert out["paragraphs"][0].startswith("굵게 쓴 문장과 코드") and out["paragraphs"][0].endswith("표시.\n둘째 줄")
+    assert out["strong"] == ["굵게", "14일"] and out["code"] == ["코드"] and out["headings"] == ["H5"]
+    assert out["bullets"] == 2 and "둘째 항목\n이어지는 줄" in out["items"]  # an indented line continues its item
+    assert out["marks"][2:] == ["1.", "가.", "나)"] and out["nested"] == ["가.", "나)"]  # Korean marks kept as written
+    assert out["th"] == ["구분", "기한"] and out["td"] == ["질의민원", "14일"]
+
+    # a real 민원 답변 초안: its numbered sections and 가./나. items keep their marks, citations stay buttons
+    page.locator("label[for=mode-draft]").click()
+    answer = ask(page, "아파트 단지 앞 횡단보도에 신호등을 설치해 주세요. 언제까지 답을 받을 수 있나요?")
+    marks = answer.locator(".answer .md-mark").all_inner_texts()
+    assert {"1.", "2.", "가."} <= set(marks), marks
+    assert answer.locator(".answer .md-list .cite").count() >= 1
+    answer.locator(".answer .md-list .cite").first.click()
+    assert page.locator("#panel").is_visible()
+    assert answer.locator(".answer img, .answer script").count() == 0
+    shot(page, "13_draft_markdown")

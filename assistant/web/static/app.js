@@ -2,6 +2,110 @@
 // (el() / textContent), never as HTML, so a document cannot inject markup or script into the page.
 "use strict";
 
+// A safe Markdown subset for answers, summaries and drafts, built as DOM nodes from text (never innerHTML),
+// so markup inside a document or an answer shows as text. Blocks: paragraphs (line breaks kept), # headings,
+// "- " bullets, lines starting with Korean item marks (1. 가. 1) 가) (1) ① □ ○ ※) kept as written, nested by
+// indentation, and | tables. Inline: **bold** and `code`. ``inline(text)`` turns plain text into nodes (the
+// chat page passes one that makes citation buttons of [1]).
+const AHB_MARKDOWN = (function () {
+  const HEADING = /^(#{1,6})\s+(.+?)\s*#*$/;
+  const BULLET = /^[-*•]\s+(.*)$/;
+  const MARK = /^((?:\d{1,3}|[가나다라마바사아자차카타파하])[.)]|\((?:\d{1,3}|[가나다라마바사아자차카타파하])\))\s+(.*)$|^([①-⑳□■○●◦▪※])\s*(.*)$/;
+  const TABLE_SEP = /^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$/;
+  const INLINE = /\*\*(?=\S)(.+?)\*\*|`([^`\n]+)`/g;
+  const plain = (s) => [document.createTextNode(s)];
+
+  function node(tag, cls) { const n = document.createElement(tag); if (cls) n.className = cls; return n; }
+
+  function inline(text, toNodes) {
+    toNodes = toNodes || plain;
+    const out = [];
+    const rx = new RegExp(INLINE.source, "g");
+    let last = 0, m;
+    while ((m = rx.exec(text))) {
+      if (m.index > last) out.push(...toNodes(text.slice(last, m.index)));
+      if (m[1] !== undefined) { const b = node("strong"); b.append(...toNodes(m[1])); out.push(b); }
+      else { const c = node("code"); c.textContent = m[2]; out.push(c); }
+      last = rx.lastIndex;
+    }
+    if (last < text.length) out.push(...toNodes(text.slice(last)));
+    return out;
+  }
+
+  const cells = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+
+  function table(rows, toNodes) {
+    const wrap = node("div", "md-table"), tbl = node("table");
+    const head = rows.length > 1 && TABLE_SEP.test(rows[1]) ? cells(rows[0]) : null;
+    if (head) {
+      const tr = node("tr");
+      head.forEach((c) => { const th = node("th"); th.setAttribute("scope", "col"); th.append(...inline(c, toNodes)); tr.append(th); });
+      const thead = node("thead"); thead.append(tr); tbl.append(thead);
+    }
+    const body = node("tbody");
+    for (const r of rows.slice(head ? 2 : 0)) {
+      const tr = node("tr");
+      cells(r).forEach((c) => { const td = node("td"); td.append(...inline(c, toNodes)); tr.append(td); });
+      body.append(tr);
+    }
+    tbl.append(body); wrap.append(tbl);
+    return wrap;
+  }
+
+  function markdown(text, toNodes) {
+    const frag = document.createDocumentFragment();
+    const lines = String(text || "").replace(/\r\n?/g, "\n").split("\n");
+    let para = null, lists = [];  // the open paragraph; the open lists, outermost first: {indent, ul, li}
+    const body = (li) => li.querySelector(":scope > .md-line > .md-body");
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i].replace(/\t/g, "    ");
+      const line = raw.trim();
+      const indent = raw.length - raw.trimStart().length;
+      if (!line) { para = null; lists = []; continue; }
+      let m;
+      if ((m = HEADING.exec(line))) {
+        para = null; lists = [];
+        const h = node("h" + Math.min(6, m[1].length + 2), "md-h"); h.append(...inline(m[2], toNodes)); frag.append(h);
+        continue;
+      }
+      if (line.startsWith("|") && i + 1 < lines.length && lines[i + 1].trim().startsWith("|")) {
+        const rows = [];
+        while (i < lines.length && lines[i].trim().startsWith("|")) rows.push(lines[i++].trim());
+        i--;
+        para = null; lists = [];
+        frag.append(table(rows, toNodes));
+        continue;
+      }
+      const bullet = BULLET.exec(line), mark = !bullet && MARK.exec(line);
+      if (bullet || mark) {
+        para = null;
+        while (lists.length && indent < lists[lists.length - 1].indent) lists.pop();
+        let top = lists[lists.length - 1];
+        if (!top || indent > top.indent) {
+          const ul = node("ul", "md-list");
+          (top ? top.li : frag).append(ul);
+          lists.push(top = { indent, ul, li: null });
+        }
+        const li = node("li"), row = node("div", "md-line"), mk = node("span", "md-mark"), bd = node("span", "md-body");
+        if (bullet) { mk.classList.add("bullet"); mk.setAttribute("aria-hidden", "true"); }
+        else mk.textContent = mark[1] || mark[3];
+        bd.append(...inline(bullet ? bullet[1] : (mark[2] !== undefined ? mark[2] : mark[4]), toNodes));
+        row.append(mk, bd); li.append(row); top.ul.append(li); top.li = li;
+        continue;
+      }
+      const item = lists.length && lists[lists.length - 1].li;
+      if (item && indent > 0) { body(item).append(node("br"), ...inline(line, toNodes)); continue; }
+      lists = [];
+      if (para) para.append(node("br"));
+      else { para = node("p"); frag.append(para); }
+      para.append(...inline(line, toNodes));
+    }
+    return frag;
+  }
+
+  return { markdown, inline };
+})();
+
 const AHB = (function () {
   const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
@@ -102,6 +206,7 @@ const AHB = (function () {
     ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
     ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.remove("over"); }));
     zone.addEventListener("drop", (e) => set(e.dataTransfer.files));
+    if (input.files && input.files.length) set(input.files);  // chosen before this script ran
     return { files: () => files, clear: () => { input.value = ""; set([]); } };
   }
 
@@ -121,8 +226,15 @@ const AHB = (function () {
     return svg;
   }
 
+  // The index named in the settings is "기본 문서함" to people; other indexes keep their names.
+  const indexLabel = (name) => (!name || name === document.body.dataset.defaultIndex ? "기본 문서함" : name);
+
   const levelBadge = (lv, dept) => el("span", { class: "badge lv-" + lv, text: lv + (lv === "부서" && dept ? " · " + dept : "") });
   const statusLabel = { queued: "대기", running: "처리 중", done: "완료", failed: "실패", ok: "성공", skipped: "건너뜀", unsupported: "형식 미지원" };
 
-  return { el, icon, api, stream, notice, fmtSize, fmtDate, copyText, dropzone, levelBadge, statusLabel };
+  return { el, icon, api, stream, notice, fmtSize, fmtDate, copyText, dropzone, levelBadge, statusLabel, indexLabel,
+    markdown: AHB_MARKDOWN.markdown, inlineMarkdown: AHB_MARKDOWN.inline };
 })();
+
+// For tests and the console: the answer renderer on a plain string (returns a DocumentFragment).
+window.renderMarkdown = (text) => AHB.markdown(text);

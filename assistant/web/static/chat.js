@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const MODE_LABEL = { ask: "질의응답", summarize: "문서 요약", draft: "민원 답변 초안" };
   const MODE_HINT = {
-    ask: "질의응답: 색인된 문서에서 근거를 찾아 번호를 붙여 답합니다.",
+    ask: "질의응답: 등록된 문서에서 근거를 찾아 번호를 붙여 답합니다.",
     summarize: "문서 요약: 범위에서 고른 문서를 요약하거나, 붙여넣은 글을 개조식으로 요약합니다.",
     draft: "민원 답변 초안: 민원 내용을 붙여넣으면 유형·처리기한과 근거 법령을 갖춘 답변서 초안을 만듭니다.",
   };
@@ -15,6 +15,8 @@
     summarize: "요약할 글을 붙여넣거나, 위에서 문서를 고른 뒤 비워 두고 보내세요",
     draft: "민원 내용을 붙여넣으세요",
   };
+  const PLACEHOLDER_SHORT = { ask: "질문을 입력하세요", summarize: "요약할 글 (문서를 골랐으면 비워 두기)", draft: "민원 내용을 붙여넣으세요" };
+  const narrow = window.matchMedia("(max-width: 760px)");
   const state = { convId: null, mode: "ask", index: document.body.dataset.defaultIndex || "", docIds: [], docs: [], busy: false, activeCite: null };
 
   // ------------------------------------------------------------------ conversations
@@ -63,6 +65,7 @@
       else inner.append(assistantBubble(m.mode, lastQuestion, m));
     }
     closePanel();
+    closeConversations();
     loadConversations();
     scrollDown();
   }
@@ -71,6 +74,7 @@
     state.convId = null;
     $("messages-inner").replaceChildren(welcome);
     closePanel();
+    closeConversations();
     loadConversations();
     $("prompt").focus();
   }
@@ -123,19 +127,23 @@
     return node;
   }
 
+  // Answers are shown as a safe Markdown subset (AHB.markdown builds text nodes); [n] become citation buttons.
+  const withCites = (view) => (text) => answerNodes(text, view.citations, view);
   function renderAnswer(view) {
-    view.answer.replaceChildren(...answerNodes(view.text, view.citations, view));
+    view.answer.replaceChildren(AHB.markdown(view.text, withCites(view)));
   }
 
   // A finished answer: the sentence that answers (up to its citation markers) first, set apart; then the
-  // supporting sentences.
+  // supporting text. Only when the answer opens with a plain sentence (not a heading, list or table).
   const LEAD_END = /[.!?。…](?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)/;
+  const BLOCK_START = /^\s*(?:#|\||[-*•]\s|(?:\d{1,3}|[가-하])[.)]\s|\(|[①-⑳□■○●◦▪※])/;
   function renderFinished(view) {
     const m = view.mode === "ask" && !view.abstained ? LEAD_END.exec(view.text) : null;
-    if (!m || m.index + m[0].length >= view.text.trim().length) { renderAnswer(view); return; }
-    const cut = m.index + m[0].length;
-    const lead = el("p", { class: "lead" }, ...answerNodes(view.text.slice(0, cut), view.citations, view));
-    const rest = el("p", { class: "support" }, ...answerNodes(view.text.slice(cut).trim(), view.citations, view));
+    const cut = m ? m.index + m[0].length : 0;
+    const head = view.text.slice(0, cut);
+    if (!m || head.includes("\n") || BLOCK_START.test(head) || cut >= view.text.trim().length) { renderAnswer(view); return; }
+    const lead = el("p", { class: "lead" }, ...AHB.inlineMarkdown(head.trim(), withCites(view)));
+    const rest = el("div", { class: "support" }, AHB.markdown(view.text.slice(cut).trim(), withCites(view)));
     view.answer.replaceChildren(lead, rest);
   }
 
@@ -227,15 +235,35 @@
     const file = $("panel-file");
     file.replaceChildren();
     if (c.file_url) file.append(el("a", { href: c.file_url, class: "btn secondary small", download: c.file_name || true }, "원문 파일 내려받기"));
+    panelOpener = button || null;
     $("chat-layout").classList.add("panel-open");
     $("panel").focus();
     const mark = $("panel-text").querySelector("mark");
     if (mark) mark.scrollIntoView({ block: "center" });
   }
 
+  let panelOpener = null;
   function closePanel() {
+    const wasOpen = $("chat-layout").classList.contains("panel-open");
     $("chat-layout").classList.remove("panel-open");
     document.querySelectorAll(".cite.active").forEach((b) => b.classList.remove("active"));
+    if (wasOpen && panelOpener && panelOpener.isConnected) panelOpener.focus();
+    panelOpener = null;
+  }
+
+  // ------------------------------------------------------------------ conversation drawer (narrow screens)
+  function openConversations() {
+    $("chat-layout").classList.add("convs-open");
+    $("conv-toggle").setAttribute("aria-expanded", "true");
+    $("new-chat").focus();
+  }
+
+  function closeConversations() {
+    const layout = $("chat-layout");
+    if (!layout.classList.contains("convs-open")) return;
+    layout.classList.remove("convs-open");
+    $("conv-toggle").setAttribute("aria-expanded", "false");
+    if (getComputedStyle($("conv-toggle")).display !== "none") $("conv-toggle").focus();
   }
 
   // The pieces of the answer that cite source n: the text before each [n] marker back to the previous marker
@@ -247,7 +275,7 @@
     while ((m = rx.exec(text))) {
       const nums = m[1].split(",").map((s) => parseInt(s.trim(), 10));
       const seg = text.slice(last, m.index);
-      if (nums.includes(n)) out.push(seg.replace(/^[\s.,·)\]-]+/, "").trim());
+      if (nums.includes(n)) out.push(seg.replace(/\*\*|`/g, "").replace(/^[\s.,·)\]#|-]+/, "").trim());
       last = rx.lastIndex;
     }
     return out.filter((s) => s.length >= 4);
@@ -342,7 +370,7 @@
     state.mode = MODE_LABEL[mode] ? mode : "ask";
     const radio = $("mode-" + state.mode); if (radio) radio.checked = true;
     $("mode-hint").textContent = MODE_HINT[state.mode];
-    $("prompt").placeholder = PLACEHOLDER[state.mode];
+    $("prompt").placeholder = (narrow.matches ? PLACEHOLDER_SHORT : PLACEHOLDER)[state.mode];
     $("prompt-label").textContent = MODE_LABEL[state.mode] + " 입력";
     $("prompt").required = state.mode !== "summarize";
   }
@@ -357,7 +385,12 @@
   $("prompt").addEventListener("input", autosize);
   $("new-chat").addEventListener("click", newChat);
   $("panel-close").addEventListener("click", closePanel);
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") { closePanel(); $("scope-docs").open = false; } });
+  $("conv-toggle").addEventListener("click", openConversations);
+  $("conv-close").addEventListener("click", closeConversations);
+  $("scrim").addEventListener("click", () => { closePanel(); closeConversations(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { closePanel(); closeConversations(); $("scope-docs").open = false; }
+  });
   $("scope-index").addEventListener("change", async (e) => { state.index = e.target.value; state.docIds = []; await loadDocs(); });
   $("scope-clear").addEventListener("click", () => { state.docIds = []; syncDocChecks(); });
   $("doc-filter").addEventListener("input", (e) => {
@@ -368,6 +401,7 @@
     const b = e.target.closest("button"); if (!b) return;
     setMode(b.dataset.mode || "ask"); send(b.textContent);
   });
+  narrow.addEventListener("change", () => setMode(state.mode));
   setMode("ask");
   loadConversations();
   loadDocs();
