@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -61,6 +62,8 @@ class SemanticStore:
     def _conn(self, write: bool = False) -> sqlite3.Connection:
         if write:
             self.folder.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self._create()
             conn = sqlite3.connect(self.path, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
@@ -70,6 +73,21 @@ class SemanticStore:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
             self._local.conn = conn
         return conn
+
+    def _create(self) -> None:
+        """Make the file with its tables under a temporary name, then link it into place: a reader never
+        opens a database that exists but has no tables yet (another writer's file wins)."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with sqlite3.connect(tmp) as conn:
+                conn.executescript(SCHEMA)
+            conn.close()
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def count(self) -> int:
         if not self.exists():
