@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("indexes"), description="Folder that holds one sub-folder per index.")
     index_name: str = Field("default", description="Index used when a command names none.")
     max_file_mb: float = Field(50.0, description="Largest file accepted for ingestion, in MB.")
+    parse_timeout_s: float = Field(60.0, description="Seconds one file may take to be read (in a worker process); past that it fails with a reason and the batch goes on. 0 = read in-process without limits (debugging).")
+    parse_memory_mb: int = Field(1024, description="Memory (address space, MB) the worker reading one file may use; a file needing more fails with a reason.")
+    max_chunks_per_file: int = Field(10_000, description="Most chunks one file may produce; a file that would produce more fails with a reason.")
 
     # chunking
     chunk_max_chars: int = Field(500, description="Largest chunk, in characters (a longer single sentence is cut). An existing index keeps the sizes it was built with.")
@@ -38,6 +41,7 @@ class Settings(BaseSettings):
     threads: int = Field(2, description="CPU threads for embedding, FAISS and morphological analysis.")
 
     commit_every_chunks: int = Field(20_000, description="During a long ingest, save a new index generation after this many new chunks.")
+    commit_every_seconds: float = Field(60.0, description="During a long ingest, also save a new index generation this often (stretched to four times the last save's duration); 0 = only by chunk count.")
 
     # dense index
     dense_index: Literal["auto", "flat", "hnsw"] = Field("auto", description="FAISS index type; auto picks HNSW above hnsw_threshold vectors.")

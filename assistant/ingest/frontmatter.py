@@ -42,9 +42,26 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return _load(raw), body
 
 
+#: front matter longer than this is not parsed as YAML (only ``key: value`` lines are read)
+MAX_YAML_CHARS = 20_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """The safe loader without anchors and aliases: front matter has no use for them, and aliases nested
+    in aliases expand exponentially when the values are turned into text (a 500-byte "alias bomb")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML 별칭(*)은 쓸 수 없습니다", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _load(raw: str) -> dict[str, Any]:
+    if len(raw) > MAX_YAML_CHARS:
+        return _simple_pairs(raw)
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_NoAliasLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError:
         data = _simple_pairs(raw)
     return data if isinstance(data, dict) else {}

@@ -13,7 +13,9 @@ from assistant.ingest.frontmatter import normalise_metadata, split_front_matter
 from assistant.korean import statute
 from assistant.types import ParsedDocument
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+#: an ATX heading's marks and text; the optional closing #s are removed by :func:`_heading_text` (a regex that
+#: did both backtracked quadratically on a line of 40,000 "#")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
 _PAGE = re.compile(r"^\s*<!--\s*page\s+(\d+)\s*-->\s*$", re.I)
 _COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -34,6 +36,15 @@ def _table_cells(line: str) -> list[str]:
     inner = line.strip().strip("|")
     return [clean_inline(_BR.sub(" ", c)).strip() for c in re.split(r"(?<!\\)\|", inner)]
 
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text without its closing sequence of #s ("## 제목 ##" → "제목"), in linear time."""
+    text = text.rstrip()
+    stripped = text.rstrip("#")
+    if stripped != text and (not stripped or stripped[-1] in " \t"):
+        text = stripped
+    return text.strip()
 
 class _MarkdownReader:
     """Line-by-line state machine feeding a :class:`BlockBuilder`."""
@@ -74,7 +85,7 @@ class _MarkdownReader:
         heading = _HEADING.match(raw)
         if heading:
             self._flush()
-            self._heading(len(heading.group(1)), clean_inline(heading.group(2)).strip())
+            self._heading(len(heading.group(1)), clean_inline(_heading_text(heading.group(2))).strip())
             return
         for part in _BR.split(raw):
             if not part.strip():

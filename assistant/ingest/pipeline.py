@@ -18,10 +18,11 @@ from assistant.errors import AssistantError, ParseError
 from assistant.index.embedders import Embedder
 from assistant.index.manifest import Manifest
 from assistant.index.store import DocumentRecord, IndexSnapshot, IndexStore, NewDocument
-from assistant.ingest.base import nfc, parse_file, supported_extensions
+from assistant.ingest.base import nfc, supported_extensions
+from assistant.ingest.budget import budget_of, parse_with_budget
 from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.korean.morph import content_terms_batch
-from assistant.korean.sentences import regex_sentences, split_sentences_batch
+from assistant.korean.sentences import split_sentences_batch
 from assistant.retrieve.filters import ACCESS_LEVELS
 from assistant.types import Chunk, ParsedDocument
 
@@ -32,6 +33,7 @@ class FileOutcome:
     status: str  # ok | failed | skipped
     reason: str = ""
     chunks: int = 0
+    warnings: list[str] = field(default_factory=list)  # ok, but something was reshaped or replaced
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Ingestor:
         self.department = department
         self.params = chunk_params(settings)
         self.embed_max_chars = settings.embed_max_chars
+        self.budget = budget_of(settings)
 
     def _follow(self, manifest: Manifest) -> None:
         """Chunk and embed new files the way the index's existing files were (its manifest), so one index
@@ -152,6 +155,7 @@ class Ingestor:
             # outcomes are reported once their file's batch is chunked (they carry its chunk count), in
             # file order
             held: list[FileOutcome] = []
+            last_commit, commit_cost = time.perf_counter(), 0.0
 
             def release() -> None:
                 for outcome in held:
@@ -173,15 +177,27 @@ class Ingestor:
                     parsed = []
                 if not parsed:
                     release()
-                if sum(len(d.chunks) for d in pending) >= self.settings.commit_every_chunks:
+                if pending and self._time_to_commit(pending, last_commit, commit_cost):
+                    t_commit = time.perf_counter()
                     base, manifest = self._commit(base, manifest, pending, set(), report)
                     pending = []
+                    last_commit = time.perf_counter()
+                    commit_cost = last_commit - t_commit
             pending += self._process(parsed, report)
             release()
             if pending:
                 self._commit(base, manifest, pending, set(), report)
         report.seconds = time.perf_counter() - start
         return report
+
+    def _time_to_commit(self, pending: list[NewDocument], last_commit: float, commit_cost: float) -> bool:
+        """Save a generation every ``commit_every_chunks`` new chunks, or every ``commit_every_seconds`` —
+        stretched to four times what the last save took, so saving never takes more than a fifth of the
+        time — so a batch stopped by a crash or a time limit keeps the files finished before it."""
+        if sum(len(d.chunks) for d in pending) >= self.settings.commit_every_chunks:
+            return True
+        interval = max(self.settings.commit_every_seconds, 4 * commit_cost)
+        return self.settings.commit_every_seconds > 0 and time.perf_counter() - last_commit >= interval
 
     def remove(self, selectors: Iterable[str]) -> list[str]:
         """Remove documents by doc id, source path or source prefix; return the removed ids."""
@@ -190,7 +206,8 @@ class Ingestor:
             wanted = [nfc(s) for s in selectors]
             resolved = [str(Path(s).resolve()) for s in wanted]
             drop = {doc_id for doc_id, e in manifest.documents.items()
-                    if doc_id in wanted or any(e.source == r or e.source.startswith(r.rstrip("/") + "/") for r in resolved)}
+                    if doc_id in wanted
+                    or any(e.source == r or e.source.startswith(r.rstrip("/") + "/") for r in resolved)}
             if drop:
                 self._commit(base, manifest, [], drop, IngestReport())
             return sorted(drop)
@@ -207,7 +224,8 @@ class Ingestor:
              report: IngestReport) -> tuple[FileOutcome, _Parsed | None]:
         shown = nfc(str(path))
         if not named:
-            return FileOutcome(shown, "skipped", f"지원하지 않는 형식이라 건너뜀 ({path.suffix or '확장자 없음'})"), None
+            reason = f"지원하지 않는 형식이라 건너뜀 ({path.suffix or '확장자 없음'})"
+            return FileOutcome(shown, "skipped", reason), None
         try:
             t0 = time.perf_counter()
             doc_id = doc_id_for(path) if path.exists() else ""
@@ -218,21 +236,10 @@ class Ingestor:
             entry = known.get(doc_id)
             if entry is not None and entry.sha256 == digest:
                 return FileOutcome(shown, "skipped", "변경 없음"), None
-            parsed = parse_file(path, max_bytes=self.settings.max_file_bytes)
-            # a first, cheap pass finds the passages that need Kiwi's sentence splitting (the chunker asks
-            # for the same ones whatever the splitter answers); _chunk splits them for a whole batch
-            to_split: list[str] = []
-
-            def record(text: str) -> list[str]:
-                to_split.append(text)
-                return regex_sentences(text)
-
-            estimate = len(chunk_blocks(doc_id, parsed.title, parsed.blocks, self.params, record))
-            if not estimate:
-                raise ParseError(path, "추출할 텍스트가 없습니다 (스캔 이미지라면 OCR이 필요합니다).")
+            got = parse_with_budget(path, doc_id, self.params, self.budget)
             report.timings["parse"] += time.perf_counter() - t0
-            outcome = FileOutcome(shown, "ok", "", estimate)
-            return outcome, _Parsed(path, doc_id, digest, parsed, outcome, to_split, estimate)
+            outcome = FileOutcome(shown, "ok", "", got.estimate, got.warnings)
+            return outcome, _Parsed(path, doc_id, digest, got.document, outcome, got.to_split, got.estimate)
         except ParseError as exc:
             return FileOutcome(shown, "failed", exc.reason), None
         except OSError as exc:

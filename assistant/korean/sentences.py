@@ -33,18 +33,49 @@ def split_sentences(text: str, threads: int = 2) -> list[str]:
     return [s for s in out if s]
 
 
+#: longest text handed to Kiwi in one piece: its time and memory grow faster than linearly with the length of
+#: one input (a 1.2-million-character passage took 3 GB), so longer passages are cut first at a line break,
+#: else after a sentence end, else at a space
+KIWI_PIECE_CHARS = 8_000
+
+
+def kiwi_pieces(text: str, limit: int = KIWI_PIECE_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters at the most natural boundary available."""
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start:start + limit]
+        cut = window.rfind("\n")
+        if cut < limit // 2:
+            ends = [window.rfind(mark) for mark in (". ", "다. ", "? ", "! ")]
+            cut = max(max(ends) + 1, cut)
+        if cut < limit // 2:
+            cut = max(window.rfind(" "), cut)
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[start:start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
 def split_sentences_batch(texts: Sequence[str], threads: int = 2) -> list[list[tuple[str, list[str]]]]:
     """Sentences of many texts, split by Kiwi's workers in parallel, each with its content morphemes."""
     if not texts:
         return []
-    out = []
-    for text, sents in zip(texts, kiwi(threads).split_into_sents(list(texts), return_tokens=True), strict=True):
-        row = []
+    pieces: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        for piece in kiwi_pieces(text):
+            pieces.append(piece)
+            owner.append(i)
+    out: list[list[tuple[str, list[str]]]] = [[] for _ in texts]
+    for i, text, sents in zip(owner, pieces, kiwi(threads).split_into_sents(pieces, return_tokens=True),
+                              strict=True):
         for sent in sents:
             piece = text[sent.start:sent.end].strip()
             if piece:
-                row.append((piece, terms_of_tokens(sent.tokens)))
-        out.append(row)
+                out[i].append((piece, terms_of_tokens(sent.tokens)))
     return out
 
 

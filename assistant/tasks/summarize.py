@@ -328,13 +328,15 @@ def _renumber(p: Passage, n: int) -> Passage:
 
 
 def chunk_document(path: Path, settings: Settings) -> tuple[str, list[Chunk]]:
-    """Parse any supported format and chunk it by structure (regex sentences: fast, Kiwi not needed here)."""
-    from assistant.ingest.base import parse_file
+    """Parse any supported format (under the per-file time and memory budget, like ingestion) and chunk it by
+    structure (regex sentences: fast, Kiwi not needed here)."""
+    from assistant.ingest.budget import budget_of, parse_with_budget
     from assistant.ingest.pipeline import doc_id_for
 
-    parsed = parse_file(path, settings.max_file_bytes)
     params = ChunkParams(settings.chunk_max_chars, settings.chunk_min_chars, 0)
-    chunks = chunk_blocks(doc_id_for(Path(path)), parsed.title, parsed.blocks, params, regex_sentences)
+    doc_id = doc_id_for(Path(path))
+    parsed = parse_with_budget(Path(path), doc_id, params, budget_of(settings)).document
+    chunks = chunk_blocks(doc_id, parsed.title, parsed.blocks, params, regex_sentences)
     return parsed.title or Path(path).stem, chunks
 
 
