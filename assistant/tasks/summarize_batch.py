@@ -12,11 +12,13 @@ import csv
 import fcntl
 import io
 import json
+import logging
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from assistant.generate.base import Generator
 from assistant.output import atomic_write_text, document_from_text, parse_formats, write_outputs
 from assistant.tasks.summarize import Summary, parse_length, resolve_generator, summarize_document
 
+log = logging.getLogger(__name__)
 STATE_FILE = ".summarize-state.json"
 LOCK_FILE = ".summarize.lock"
 INDEX_CSV = "index.csv"
@@ -68,10 +71,22 @@ class BatchReport:
         return self.out_dir / INDEX_CSV
 
 
-def summary_output_document(summary: Summary):  # -> OutputDocument
-    meta = [f"원문: {summary.source}",
-            f"요약: 개조식 {summary.lines}줄 (요청 {summary.max_lines}줄, {summary.generator})"]
-    return document_from_text(f"{summary.title} — 요약", summary.text, meta)
+KST = timezone(timedelta(hours=9))
+
+
+def summary_output_document(summary: Summary, *, mask_personal_data: bool = False):  # -> OutputDocument
+    """The file a summary is saved as: title, the source file's name (never a server path), the date in the
+    official notation ("2026. 12. 6."), then the 개조식 lines. ``mask_personal_data``: personal data in the
+    title and the lines is masked (the web app's batch jobs, whose results are stored on the server)."""
+    today = datetime.now(KST).date()
+    meta = [f"원문: {Path(summary.source).name}",
+            f"요약: 개조식 {summary.lines}줄 · {today.year}. {today.month}. {today.day}. 작성"]
+    title, text = summary.title, summary.text
+    if mask_personal_data:
+        from assistant.tasks.pii import mask_pii
+
+        title, text = mask_pii(title).text, mask_pii(text).text
+    return document_from_text(f"{title} — 요약", text, meta)
 
 
 def output_names(files: Sequence[Path]) -> dict[Path, str]:
@@ -151,8 +166,10 @@ def summarize_batch(paths: Iterable[Path | str], out_dir: Path | str, *, setting
                     generator: Generator | None = None, formats: Iterable[str] | str = ("md",),
                     length: str | int | None = None,
                     on_progress: Callable[[BatchItem], None] | None = None,
-                    total_hint: Callable[[int], None] | None = None) -> BatchReport:
-    """Summarise every file under ``paths`` into ``out_dir``; see the module docstring for resume semantics."""
+                    total_hint: Callable[[int], None] | None = None,
+                    mask_personal_data: bool = False) -> BatchReport:
+    """Summarise every file under ``paths`` into ``out_dir``; see the module docstring for resume semantics.
+    ``mask_personal_data``: outputs, titles and reasons hold personal data only masked."""
     from assistant.ingest.pipeline import sha256_of
 
     out = Path(out_dir)
@@ -162,7 +179,8 @@ def summarize_batch(paths: Iterable[Path | str], out_dir: Path | str, *, setting
     fmts = parse_formats(formats)
     max_lines = parse_length(length if length is not None else settings.summary_length, settings.summary_page_lines)
     gen = resolve_generator(settings, generator)
-    files = discover_inputs([Path(p) for p in paths], out)
+    inputs = [Path(p) for p in paths]
+    files = discover_inputs(inputs, out)
     if not files:
         raise AssistantError("요약할 파일이 없습니다. 경로를 확인하세요.")
     if total_hint:
@@ -171,10 +189,12 @@ def summarize_batch(paths: Iterable[Path | str], out_dir: Path | str, *, setting
         _remove_stale_temporaries(out)
         state = _State(out, {"max_lines": max_lines, "formats": fmts, "generator": gen.identity})
         names = output_names([p for p, _ in files])
+        roots = [p.resolve() for p in inputs if p.is_dir()]
         report = BatchReport(out_dir=out)
         start = time.perf_counter()
         for path, supported in files:
-            item = _one(path, supported, names[path], out, fmts, max_lines, gen, settings, state, sha256_of)
+            item = _one(path, _shown(path, roots), supported, names[path], out, fmts, max_lines, gen, settings,
+                        state, sha256_of, mask_personal_data)
             report.items.append(item)
             _write_csv(report.index_csv, report.items)
             if on_progress:
@@ -206,9 +226,19 @@ def _remove_stale_temporaries(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _one(path: Path, supported: bool, name: str, out: Path, fmts: list[str], max_lines: int, gen: Generator,
-         settings: Settings, state: _State, sha256_of: Callable[[Path], str]) -> BatchItem:
-    shown = unicodedata.normalize("NFC", str(path))
+def _shown(path: Path, roots: Sequence[Path]) -> str:
+    """How a file is named in the report and index.csv: relative to the folder given, else its name — the
+    report travels (a web job's zip), so it never carries the server's paths."""
+    resolved = path.resolve()
+    for root in roots:
+        if resolved.is_relative_to(root):
+            return unicodedata.normalize("NFC", str(resolved.relative_to(root)))
+    return unicodedata.normalize("NFC", path.name)
+
+
+def _one(path: Path, shown: str, supported: bool, name: str, out: Path, fmts: list[str], max_lines: int,
+         gen: Generator, settings: Settings, state: _State, sha256_of: Callable[[Path], str],
+         masked: bool) -> BatchItem:
     if not supported:
         return BatchItem(file=shown, status="unsupported",
                          error=f"지원하지 않는 형식({path.suffix or '확장자 없음'})이라 건너뜀")
@@ -224,14 +254,21 @@ def _one(path: Path, supported: bool, name: str, out: Path, fmts: list[str], max
                          seconds=0.0, error="", outputs=list(previous.get("outputs", [])))
     try:
         summary = summarize_document(path, settings=settings, generator=gen, length=max_lines)
-        written = write_outputs(summary_output_document(summary), out / name, fmts)
+        written = write_outputs(summary_output_document(summary, mask_personal_data=masked), out / name, fmts)
     except AssistantError as exc:
         item = BatchItem(file=shown, status="failed", seconds=time.perf_counter() - t0, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 — one broken file must not stop an overnight batch
+    except Exception:  # noqa: BLE001 — one broken file must not stop an overnight batch
+        log.warning("summary of %s failed", path, exc_info=True)
         item = BatchItem(file=shown, status="failed", seconds=time.perf_counter() - t0,
-                         error=f"예기치 않은 오류로 요약하지 못했습니다 ({type(exc).__name__}: {exc})")
+                         error="예기치 않은 오류로 요약하지 못했습니다. 파일이 손상되었을 수 있습니다 "
+                               "(자세한 내용은 서버 기록).")
     else:
-        item = BatchItem(file=shown, title=summary.title, status="ok", lines=summary.lines,
+        title = summary.title
+        if masked:
+            from assistant.tasks.pii import mask_pii
+
+            title = mask_pii(title).text
+        item = BatchItem(file=shown, title=title, status="ok", lines=summary.lines,
                          seconds=time.perf_counter() - t0, outputs=[str(p) for p in written])
     state.record(source, digest, item)
     return item

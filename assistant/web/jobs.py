@@ -114,7 +114,8 @@ class Worker:
             self._finish(job_id, "failed", str(exc))
         except Exception as exc:  # noqa: BLE001 — a broken job must not kill the worker
             log.exception("job %s failed", job_id)
-            self._finish(job_id, "failed", f"예기치 않은 오류로 작업을 마치지 못했습니다 ({type(exc).__name__}: {exc})")
+            self._finish(job_id, "failed", f"예기치 않은 오류로 작업을 마치지 못했습니다 ({type(exc).__name__}). "
+                                           "관리자에게 문의하세요.")
 
     # ------------------------------------------------------------------ progress
     def _progress(self, job_id: str, done: int, total: int, message: str, item: dict[str, Any] | None = None) -> None:
@@ -199,9 +200,12 @@ class Worker:
 
         report = summarize_batch(files, out_dir, settings=self.core.settings, generator=self.core.generator,
                                  formats=params.get("formats") or ["md"], length=params.get("length") or None,
-                                 on_progress=on_progress, total_hint=total_hint)
+                                 on_progress=on_progress, total_hint=total_hint, mask_personal_data=True)
         result = job_dir / "result.zip"
         _zip_folder(out_dir, result)
+        # the inputs are the submitter's own files and the outputs are in the zip: keep neither twice
+        for folder in ("input", "zips", "out"):
+            shutil.rmtree(job_dir / folder, ignore_errors=True)
         ok, failed = report.count("ok") + report.count("skipped"), report.count("failed")
         self._finish(job_id, "done", f"완료: 요약 {ok}개, 실패 {failed}개", str(result))
 
@@ -214,6 +218,3 @@ def _zip_folder(folder: Path, target: Path) -> None:
                 zf.write(p, p.relative_to(folder).as_posix())
     tmp.replace(target)
 
-
-def remove_job_files(data_dir: Path, job_id: str) -> None:
-    shutil.rmtree(Path(data_dir) / "jobs" / job_id, ignore_errors=True)

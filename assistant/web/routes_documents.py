@@ -175,7 +175,8 @@ def submit_batch(request: Request, files: list[UploadFile] = File(...), formats:
                 check_extension(name, [".zip"])
                 archive = save_stream(f.file, inputs.parent / "zips", name, max_bytes * 4)
                 got, skipped = extract_zip(archive.path, inputs, allowed, max_bytes,
-                                           st.settings.upload_max_files - len(saved))
+                                           st.settings.upload_max_files - len(saved),
+                                           int(st.settings.upload_max_request_mb * 1024 * 1024))
                 saved += got
                 rejected += [{"name": name, "reason": r} for r in skipped]
             else:

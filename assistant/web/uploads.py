@@ -96,7 +96,11 @@ def check_extension(name: str, allowed: Iterable[str]) -> None:
 def save_stream(src: IO[bytes], folder: Path, original: str, max_bytes: int) -> Saved:
     """Copy an upload into ``folder`` under a safe, unused name; refuse it once it passes ``max_bytes``."""
     name = safe_name(original)
-    target = unique_path(folder, name)
+    try:
+        target = unique_path(folder, name)
+    except OSError as exc:  # a name the file system still refuses fails this file, not the whole upload
+        raise UploadRejected(f"'{shown_name(original)}': 이 이름으로 저장할 수 없습니다 ({exc.strerror or exc}). "
+                             "파일 이름을 줄여 다시 올리세요.") from None
     size = 0
     try:
         with open(target, "wb") as out:
@@ -115,9 +119,18 @@ def save_stream(src: IO[bytes], folder: Path, original: str, max_bytes: int) -> 
     return Saved(shown_name(original), target, size)
 
 
+#: a zip may not unpack to more than this many times its own size (office files are already compressed;
+#: text compresses about 5–10:1) — beyond that it is a zip bomb, not a folder of documents
+MAX_ZIP_RATIO = 100
+
+
 def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: int,
-                max_files: int) -> tuple[list[Saved], list[str]]:
-    """Extract supported members safely (flat, sanitised names); return saved files and skipped reasons."""
+                max_files: int, max_total_bytes: int | None = None) -> tuple[list[Saved], list[str]]:
+    """Extract supported members safely (flat, sanitised names); return saved files and skipped reasons.
+
+    The archive is refused before anything is written when its members declare more than
+    ``max_total_bytes`` in all or more than :data:`MAX_ZIP_RATIO` times the archive's size; while
+    extracting, the bytes actually written count against the same budget (declared sizes can lie)."""
     allowed = set(allowed)
     saved: list[Saved] = []
     skipped: list[str] = []
@@ -125,8 +138,14 @@ def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: 
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
         raise UploadRejected(f"'{archive.name}': 올바른 ZIP 파일이 아닙니다.") from None
+    budget = min(max_total_bytes or max_bytes * max_files, max(archive.stat().st_size, 1) * MAX_ZIP_RATIO)
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
+        declared = sum(m.file_size for m in members if Path(m.filename).suffix.lower() in allowed)
+        if declared > budget:
+            raise UploadRejected(f"'{archive.name}': 압축을 풀면 {declared / 1024 / 1024:,.0f}MB가 되어 한도"
+                                 f"({budget / 1024 / 1024:,.0f}MB)를 넘습니다. 압축 폭탄이 의심되거나 너무 큰 "
+                                 "묶음입니다. 나누어 올리세요.")
         for m in members:
             raw = _member_name(m)
             if Path(raw).name.startswith(".") or "__MACOSX" in raw:
@@ -140,11 +159,17 @@ def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: 
             if len(saved) >= max_files:
                 skipped.append(f"{raw}: 한 번에 받을 수 있는 파일 수({max_files}개)를 넘어 건너뜀")
                 continue
+            left = budget - sum(s.size for s in saved)
+            if left <= 0:
+                skipped.append(f"{raw}: 압축을 푼 전체 크기 한도를 넘어 건너뜀")
+                continue
             with zf.open(m) as src:
                 try:
-                    saved.append(save_stream(src, folder, Path(raw).name, max_bytes))
+                    saved.append(save_stream(src, folder, Path(raw).name, min(max_bytes, left)))
                 except UploadRejected as exc:
                     skipped.append(str(exc))
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+                    skipped.append(f"{raw}: 압축이 손상되어 풀 수 없어 건너뜀")
     return saved, skipped
 
 

@@ -144,3 +144,59 @@ def test_a_database_written_before_masking_is_masked_by_its_migration(tmp_path, 
                 for r in conn.exec_driver_sql(f"SELECT * FROM {t}") for v in r]
     assert not _leaks("\n".join(rows))
 
+
+
+def test_a_batch_job_keeps_only_masked_results_without_server_paths(make_app, tmp_path):
+    import io
+    import zipfile
+
+    from fastapi.testclient import TestClient
+    from test_web_api import wait_job
+
+    data = tmp_path / "data"
+    app = make_app(data_dir=data)
+    report = ("# 악성 민원 처리 결과 보고\n\n## 개요\n"
+              "민원인 성명: 김민수, 연락처 010-9876-5432, 주민등록번호 900101-1234567. "
+              "민원인은 같은 내용의 민원을 3회 반복 제출하였다.\n\n"
+              "## 조치\n처리기간은 7일이며 종결 처리하였다.\n")
+    with TestClient(app) as c:
+        login(c, "officer")
+        r = c.post("/api/batch", files=[("files", ("김민수_민원보고.md", report.encode(), "text/markdown"))],
+                   data={"formats": "md,docx"})
+        assert r.status_code == 200, r.text
+        job = wait_job(c, r.json()["job"]["id"])
+        assert job["status"] == "done", job
+        result = zipfile.ZipFile(io.BytesIO(c.get(job["download"]).content))
+        texts = {n: result.read(n).decode("utf-8", errors="ignore") for n in result.namelist()
+                 if n.endswith((".md", ".csv"))}
+    job_dir = data / "jobs" / job["id"]
+    assert sorted(p.name for p in job_dir.iterdir()) == ["result.zip"]   # inputs and loose outputs are gone
+    everything = "\n".join(texts.values())
+    assert "900101" not in everything and "9876" not in everything and "성명: 김민수" not in everything
+    assert str(data) not in everything and "/jobs/" not in everything and "extractive" not in everything
+    summary = next(t for n, t in texts.items() if n.endswith(".md"))
+    assert "원문: 김민수_민원보고.md" in summary and re.search(r"\d{4}\. \d{1,2}\. \d{1,2}\. 작성", summary)
+    assert "7일" in summary
+
+
+def test_a_zip_bomb_batch_is_refused_before_it_is_unpacked(make_app, tmp_path):
+    import io
+    import zipfile
+
+    from fastapi.testclient import TestClient
+
+    data = tmp_path / "data"
+    app = make_app(data_dir=data, upload_max_mb=5.0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for i in range(40):                       # 40 × 4 MB of spaces: ~160 MB from a zip of a few hundred KB
+            zf.writestr(f"문서{i}.txt", "민원 " + " " * (4 * 1024 * 1024))
+    with TestClient(app) as c:
+        login(c, "officer")
+        r = c.post("/api/batch", files=[("files", ("묶음.zip", buf.getvalue(), "application/zip"))])
+        assert r.status_code == 400
+        reasons = " ".join(x["reason"] for x in r.json()["detail"]["rejected"])
+        assert "압축 폭탄" in reasons
+    jobs = data / "jobs"
+    written = sum(p.stat().st_size for p in jobs.rglob("*") if p.is_file()) if jobs.exists() else 0
+    assert written < 2 * len(buf.getvalue())
