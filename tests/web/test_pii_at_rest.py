@@ -81,6 +81,9 @@ def test_planted_personal_data_never_reaches_storage(make_app, tmp_path):
         assert not _leaks(json.dumps(audit, ensure_ascii=False)), _leaks(json.dumps(audit, ensure_ascii=False))
         failed = [a for a in audit["entries"] if a["action"] == "login_failed"]
         assert failed and failed[0]["username"].startswith("(등록되지 않은 이름 #")
+        exported = c.get("/api/admin/audit.csv").text      # the audit export leaves the server: masked too
+        assert "draft_reply" not in exported and "민원 답변 초안" in exported
+        assert not _leaks(exported), _leaks(exported)
     db_file = data / "assistant.db"
     with sqlite3.connect(db_file) as conn:
         rows = [str(v) for t in ("messages", "conversations", "feedback", "audit_log")

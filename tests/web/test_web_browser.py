@@ -189,6 +189,21 @@ def test_upload_a_document_and_find_it_by_search(page_for, tmp_path):
     assert "무인민원발급기 설치 안내" in page.inner_text("#panel-title")
 
 
+def test_an_oversize_file_is_refused_in_the_page_before_it_is_sent(page_for, tmp_path):
+    page = page_for("officer")
+    big = tmp_path / "큰보고서.txt"
+    big.write_bytes("민원 ".encode() * (400 * 1024))       # 2.8 MB; the test server allows 1 MB per file
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and "/api/documents" in r.url else None)
+    nav(page, "문서")
+    page.wait_for_selector("#doc-table tbody tr")
+    page.set_input_files("#files", [str(big)])
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-status >> text=파일이 너무 커서")
+    assert "큰보고서.txt" in page.inner_text("#upload-status") and "최대 1MB" in page.inner_text("#upload-status")
+    assert sent == []
+
+
 def test_batch_summary_runs_to_completion_and_downloads(page_for, tmp_path):
     page = page_for("officer")
     files = []

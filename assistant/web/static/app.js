@@ -210,6 +210,13 @@ const AHB = (function () {
     return { files: () => files, clear: () => { input.value = ""; set([]); } };
   }
 
+  // Files over the per-file limit are caught before anything is sent (the server refuses them too, but only
+  // after receiving them).
+  const withinLimit = (files, max) => ({ fits: files.filter((f) => f.size <= max), tooBig: files.filter((f) => f.size > max) });
+  const tooBigMessage = (files, max) =>
+    `파일이 너무 커서 올리지 않았습니다 (파일당 최대 ${Math.round(max / 1048576)}MB): ` +
+    files.map((f) => `${f.name} (${fmtSize(f.size)})`).join(", ") + ". 파일을 나누거나 관리자에게 한도 조정을 요청하세요.";
+
   // Stroke icons drawn as inline SVG, so they look the same without an emoji font.
   const ICONS = {
     up: "M7 10v11H3V10h4zm0 0 4-8a2.5 2.5 0 0 1 2.5 2.5V8h5.2a2 2 0 0 1 2 2.3l-1.4 8.5a2 2 0 0 1-2 1.7H7",
@@ -233,7 +240,7 @@ const AHB = (function () {
   const statusLabel = { queued: "대기", running: "처리 중", done: "완료", failed: "실패", ok: "성공", skipped: "건너뜀", unsupported: "형식 미지원" };
 
   return { el, icon, api, stream, notice, fmtSize, fmtDate, copyText, dropzone, levelBadge, statusLabel, indexLabel,
-    markdown: AHB_MARKDOWN.markdown, inlineMarkdown: AHB_MARKDOWN.inline };
+    withinLimit, tooBigMessage, markdown: AHB_MARKDOWN.markdown, inlineMarkdown: AHB_MARKDOWN.inline };
 })();
 
 // For tests and the console: the answer renderer on a plain string (returns a DocumentFragment).

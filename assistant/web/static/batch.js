@@ -13,6 +13,11 @@
     e.preventDefault();
     const fmts = Array.from(document.querySelectorAll('input[name="fmt"]:checked')).map((i) => i.value);
     if (!fmts.length) { notice($("batch-status"), "error", "출력 형식을 하나 이상 고르세요."); return; }
+    const max = Number($("batch-form").dataset.maxBytes);
+    // a zip may hold several files: its own limit is four files' worth (the server's rule)
+    const big = dz.files().filter((f) => f.size > (f.name.toLowerCase().endsWith(".zip") ? 4 * max : max));
+    // (the message names the per-file limit; a zip over four times it is named too)
+    if (big.length) { notice($("batch-status"), "error", AHB.tooBigMessage(big, max)); return; }
     const fd = new FormData();
     dz.files().forEach((f) => fd.append("files", f, f.name));
     fd.append("formats", fmts.join(","));

@@ -47,7 +47,9 @@
 
   $("upload-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const files = dz.files();
+    const max = Number($("upload-form").dataset.maxBytes);
+    const { fits: files, tooBig } = AHB.withinLimit(dz.files(), max);
+    if (tooBig.length) { notice($("upload-status"), "error", AHB.tooBigMessage(tooBig, max)); return; }
     if (!files.length) return;
     const fd = new FormData();
     files.forEach((f) => fd.append("files", f, f.name));
