@@ -150,6 +150,12 @@ def task_lines(report: dict[str, Any]) -> list[str]:
         s = tasks.get("summaries", {})
         if s.get("note"):
             lines.append(f"- 요약: {s['note']}")
+        t = s.get("totals") or {}
+        if t:
+            lines.append(f"- 요약 {t['cases']}건 합계: 핵심 사실 {t['fact_coverage']:.0%}, "
+                         f"절 포함 {t['section_coverage']:.0%}, "
+                         f"반복 사실 {t['repeated_facts']} (목표 0), 지어낸 숫자 {t['invented_numbers']} (0), "
+                         f"개인정보 {t['pii_left']} (0), 기계 잡음 {t['noise']} (0)")
         for c in s.get("cases", []):
             lines.append(f"- 요약 {c['id']} ({c['source'].rsplit('/', 1)[-1]}): {c['lines']}줄 / 한도 "
                 f"{c['max_lines']}줄 "

@@ -178,6 +178,9 @@ def split_units(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------- endings
 
+_KEEP_HA = {"말", "정", "뜻", "위", "대", "관"}  # 말한다 → 말함, not "말"; 정한다 → 정함
+
+
 def _add_final_m(kiwi_join: object, stem: list[tuple[str, str]]) -> str:
     return kiwi_join(stem + [("ᆷ", "ETN")])  # type: ignore[operator]
 
@@ -207,7 +210,8 @@ def compress_ending(text: str, threads: int = 2) -> str:
     pred = toks[i]
     tag = pred.tag.split("-")[0]
     prefix = body[:pred.start]
-    if tag in ("XSV", "XSA") and pred.form == "하" and i > 0 and toks[i - 1].tag in ("NNG", "XR", "NNP"):
+    if tag in ("XSV", "XSA") and pred.form == "하" and i > 0 and toks[i - 1].tag in ("NNG", "XR", "NNP") \
+            and toks[i - 1].form not in _KEEP_HA:
         return prefix.rstrip()  # 추진하였다 → 추진, 필요하다 → 필요
     if tag in ("VCP", "XSV", "XSA"):  # a copula or suffix attaches to the word before it: 조원 이다 → 조원임
         return prefix.rstrip() + _add_final_m(analyser.join, [(pred.form, tag)])

@@ -18,6 +18,7 @@ def add_task_commands(sub: Any) -> None:
     sm.add_argument("--index", help="색인 이름: 디스크에 없는 대상을 이 색인에 저장된 문서로 요약")
     sm.add_argument("--out", type=Path, help="출력 폴더 (일괄 요약 기본: ASSISTANT_SUMMARY_OUT_DIR)")
     sm.add_argument("--length", help="분량: one-page | five-lines | 'N lines' (기본: ASSISTANT_SUMMARY_LENGTH)")
+    sm.add_argument("--scope", help="요약 범위: 법령의 '제3장', '제2장 제1절', '제10조~제20조' 또는 보고서의 절 제목")
     sm.add_argument("--format", dest="formats", help="출력 형식, 쉼표로 구분: md,docx,hwpx (기본: md)")
     sm.add_argument("--json", action="store_true", help="JSON으로 출력")
     sm.add_argument("--quiet", action="store_true", help="진행 표시줄 없이 결과만 출력")
@@ -72,7 +73,7 @@ def _summarize_one(args: argparse.Namespace, settings: Settings, path: Path) -> 
     from assistant.tasks.summarize import summarize_document
     from assistant.tasks.summarize_batch import output_names, summary_output_document
 
-    summary = summarize_document(path, settings=settings, length=args.length)
+    summary = summarize_document(path, settings=settings, length=args.length, scope=args.scope)
     _print_summary(summary, args.json)
     if args.out:
         written = write_outputs(summary_output_document(summary), args.out / output_names([path])[path],
@@ -86,8 +87,8 @@ def _summarize_indexed(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.tasks.summarize import summarize_indexed
     from assistant.tasks.summarize_batch import summary_output_document
 
-    summaries = [summarize_indexed(t, settings=settings, index_name=args.index, length=args.length)
-                 for t in args.paths]
+    summaries = [summarize_indexed(t, settings=settings, index_name=args.index, length=args.length,
+                                   scope=args.scope) for t in args.paths]
     if args.json:
         data: Any = [s.to_json() for s in summaries]
         print(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))

@@ -32,6 +32,8 @@ from assistant.generate.extractive_summary import (
     numbers_missing,
     parse_summary_lines,
 )
+from assistant.generate.statute_outline import in_scope, looks_like_statute, outline_statute
+from assistant.generate.summary_polish import drop_repeated_facts, polish_line
 from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.korean.injection import addresses_assistant
 from assistant.korean.sentences import regex_sentences
@@ -222,8 +224,11 @@ def _passages(batch: Sequence[tuple[str, Chunk]], source: str) -> list[Passage]:
 
 # --------------------------------------------------------------------------------------- checking output
 
-def check_output(text: str, source_text: str, max_lines: int) -> tuple[str, list[str]]:
-    """Keep □ / ○ / - lines whose numbers all occur in the source; enforce the budget."""
+def check_output(text: str, source_text: str, max_lines: int, polish: bool = True) -> tuple[str, list[str]]:
+    """Keep □ / ○ / - lines whose numbers all occur in the source; enforce the budget.
+
+    ``polish`` (reports): table rows, PDF spacing and "~다." endings are repaired and a line restating a figure
+    of an earlier line is dropped (assistant.generate.summary_polish) — numbers are never changed."""
     kept: list[str] = []
     warnings: list[str] = []
     for raw in text.split("\n"):
@@ -243,6 +248,8 @@ def check_output(text: str, source_text: str, max_lines: int) -> tuple[str, list
             warnings.append(f"원문에 없는 숫자({', '.join(missing)})가 있어 줄을 뺐습니다: {stripped[:60]}")
             continue
         kept.append(line)
+    if polish:
+        kept, _ = drop_repeated_facts([polish_line(line) for line in kept])
     kept = kept[:max_lines]
     while len(kept) > 1 and kept[-1].lstrip().startswith(TOP):
         kept.pop()
@@ -260,14 +267,41 @@ def _run(generator: Generator, request: GenerationRequest) -> str:
     return generator.generate(request)
 
 
+def scoped_chunks(chunks: Sequence[Chunk], scope: str | None) -> list[Chunk]:
+    """The part of a document a ``scope`` names: a 장/절 or article range of a statute ("제3장", "제10조~제20조"),
+    otherwise the sections whose heading contains the scope text ("처리기간")."""
+    if not scope or not scope.strip():
+        return list(chunks)
+    if looks_like_statute(chunks):
+        part = [c for c in chunks if in_scope(c, scope)]
+    else:
+        key = "".join(unicodedata.normalize("NFC", scope).split())
+        part = [c for c in chunks if key in "".join((c.section or "").split())]
+    if not part:
+        raise AssistantError(f"요약 범위 '{scope}'에 해당하는 부분을 문서에서 찾지 못했습니다.")
+    return part
+
+
 def summarize_chunks(title: str, source: str, chunks: Sequence[Chunk], *, generator: Generator,
-                     max_lines: int, map_chars: int, doc_id: str = "") -> Summary:
-    """Summarise a chunked document (the shared core of files and indexed documents)."""
+                     max_lines: int, map_chars: int, doc_id: str = "", scope: str | None = None) -> Summary:
+    """Summarise a chunked document (the shared core of files and indexed documents).
+
+    A statute (most chunks carry article labels) is summarised as its outline (assistant.generate.statute_outline)
+    whatever the generator: structure and each key article's rule, taken verbatim. ``scope`` limits the summary
+    to one part ("제3장", "제10조~제20조", or a section heading of a report).
+    """
     if not chunks:
         raise AssistantError(f"{source}: 요약할 본문이 없습니다.")
     source_text = "\n".join([title] + [c.section for c in chunks] + [c.text for c in chunks])
     if addresses_assistant(title):   # a title made of an instruction is neither shown nor put in a prompt
         title = Path(source).stem or "문서"
+    statute = looks_like_statute(chunks)
+    chunks = scoped_chunks(chunks, scope)
+    if statute:
+        raw = "\n".join(outline_statute(chunks, max_lines, scope=scope))
+        text, warnings = check_output(raw, source_text, max_lines, polish=False)
+        return Summary(title=title, text=text, source=source, sections=sections_json(text), max_lines=max_lines,
+                       generator=generator.identity, map_requests=0, warnings=warnings, doc_id=doc_id)
     sections = sections_of(chunks, max_lines)
     batches = plan_batches(sections, map_chars)
     base_vars = {"title": title, "max_lines": str(max_lines)}
@@ -341,20 +375,23 @@ def chunk_document(path: Path, settings: Settings) -> tuple[str, list[Chunk]]:
 
 
 def summarize_document(path: Path | str, *, settings: Settings, generator: Generator | None = None,
-                       length: str | int | None = None) -> Summary:
-    """Summarise one file (HWP, HWPX, PDF, DOCX, TXT/MD, HTML). Raises AssistantError on bad input."""
+                       length: str | int | None = None, scope: str | None = None) -> Summary:
+    """Summarise one file (HWP, HWPX, PDF, DOCX, TXT/MD, HTML). Raises AssistantError on bad input.
+
+    ``scope``: only part of the document — "제3장", "제2장 제1절", "제10조~제20조" for a statute, or text of a
+    section heading for a report."""
     path = Path(path)
     max_lines = parse_length(length if length is not None else settings.summary_length, settings.summary_page_lines)
     title, chunks = chunk_document(path, settings)
     gen = resolve_generator(settings, generator)
     return summarize_chunks(title, unicodedata.normalize("NFC", str(path)), chunks, generator=gen,
                             max_lines=max_lines, map_chars=settings.summary_map_chars,
-                            doc_id=chunks[0].doc_id if chunks else "")
+                            doc_id=chunks[0].doc_id if chunks else "", scope=scope)
 
 
 def summarize_indexed(doc_id: str, *, settings: Settings, index_name: str | None = None,
                       generator: Generator | None = None, length: str | int | None = None,
-                      flt: Any = None) -> Summary:
+                      flt: Any = None, scope: str | None = None) -> Summary:
     """Summarise a document already in an index, from its stored chunks.
 
     ``flt`` (a :class:`~assistant.retrieve.filters.SearchFilter`) applies access control: a document the user
@@ -372,4 +409,4 @@ def summarize_indexed(doc_id: str, *, settings: Settings, index_name: str | None
     chunks = snap.chunks_of(doc["doc_id"])
     gen = resolve_generator(settings, generator)
     return summarize_chunks(doc["title"], doc["source"], chunks, generator=gen, max_lines=max_lines,
-                            map_chars=settings.summary_map_chars, doc_id=doc["doc_id"])
+                            map_chars=settings.summary_map_chars, doc_id=doc["doc_id"], scope=scope)
