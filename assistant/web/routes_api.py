@@ -49,6 +49,8 @@ class SummarizeIn(BaseModel):
     text: str | None = Field(None, max_length=200_000, description="문서 대신 요약할 본문")
     title: str = Field("붙여넣은 글", max_length=200)
     length: str | None = Field(None, description="one-page, five-lines 또는 줄 수")
+    scope: str | None = Field(None, max_length=100,
+                              description="요약 범위: 법령의 '제3장', '제10조~제20조' 또는 보고서의 절 제목")
 
 
 class DraftIn(Scope):
@@ -129,7 +131,8 @@ def api_summarize(body: SummarizeIn, request: Request, user: Principal = Depends
     core = state(request).core
     if body.doc_id:
         try:
-            result = _model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length)
+            result = _model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length,
+                                 scope=body.scope)
         except HTTPException as exc:
             if exc.status_code == 404:
                 raise denied(db, user, "summarize", 404, str(exc.detail), [body.doc_id]) from None

@@ -221,12 +221,12 @@ class Core:
         return answer.to_json()
 
     def summarize_indexed(self, user: Principal, doc_id: str, *, index_name: str | None = None,
-                          length: str | int | None = None) -> dict[str, Any]:
+                          length: str | int | None = None, scope: str | None = None) -> dict[str, Any]:
         from assistant.tasks.summarize import summarize_indexed
 
         doc = self.find_document(user, doc_id, index_name)  # NotVisible before any work
         summary = summarize_indexed(doc_id, settings=self.settings, index_name=doc["index"], generator=self.generator,
-                                    length=length, flt=user.search_filter())
+                                    length=length, flt=user.search_filter(), scope=scope)
         return summary.to_json()
 
     def summarize_file(self, path: Path, *, length: str | int | None = None) -> dict[str, Any]:
