@@ -126,6 +126,15 @@ class LoginThrottle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class RateBucket(Base):
+    """A user's token bucket for the model endpoints (assistant.web.ratelimit.RateLimiter)."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class WebSession(Base):
     """A login. Only an HMAC of the cookie value is stored, so a copied database opens no session."""
 

@@ -136,9 +136,11 @@ def form_user(request: Request, user: Principal, csrf_token: str | None) -> Prin
     return user
 
 
-def rate_limited(request: Request, user: Principal = Depends(api_user)) -> Principal:
-    """Model endpoints: refuse with 429 and Retry-After when the user's bucket is empty."""
-    wait = state(request).limiter.try_acquire(user.id)
+def rate_limited(request: Request, user: Principal = Depends(api_user), db: Session = DB) -> Principal:
+    """Model endpoints: refuse with 429 and Retry-After when the user's bucket is empty. The bucket is
+    committed at once, so its row is not held while the model runs."""
+    wait = state(request).limiter.try_acquire(db, user.id)
+    db.commit()
     if wait > 0:
         seconds = max(1, int(wait + 0.999))
         raise HTTPException(429, f"요청이 너무 잦습니다. {seconds}초 뒤에 다시 시도하세요.",

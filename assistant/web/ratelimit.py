@@ -1,55 +1,49 @@
-"""Rate limits: the model endpoints' token bucket per user (in memory), and the failed-login back-off
-(:class:`LoginGuard`, in the database).
-
-A bucket holds ``burst`` requests and refills at ``per_minute`` per minute. In-memory is enough for one
-app process; several app servers behind a load balancer would each enforce their own share.
+"""Rate limits, kept in the database so that every server process (``assistant serve --workers N``) counts
+the same requests: the model endpoints' token bucket per user (:class:`RateLimiter`) and the failed-login
+back-off (:class:`LoginGuard`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
 import unicodedata
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 
-from assistant.web.db import LoginThrottle, utcnow
+from assistant.web.db import LoginThrottle, RateBucket, utcnow
 
 
 class RateLimiter:
+    """A token bucket per user: ``burst`` requests at once, refilled at ``per_minute`` per minute.
+
+    The bucket is a row; taking a token is one conditional UPDATE in the caller's transaction, so two
+    processes never both spend the last token."""
+
     def __init__(self, per_minute: int, burst: int) -> None:
         self.per_second = per_minute / 60.0
         self.capacity = float(max(burst, 1))
         self.enabled = per_minute > 0
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.clock = utcnow
 
-    def wait_time(self, key: int) -> float:
-        """Seconds until one request would be allowed (0.0 = now), without using it up."""
+    def try_acquire(self, db: Any, key: int) -> float:
+        """0.0 when the request may go ahead (a token is taken), else the seconds until one is allowed."""
         if not self.enabled:
             return 0.0
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, time.monotonic()))
-            tokens = min(self.capacity, tokens + (time.monotonic() - last) * self.per_second)
-            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_second
-
-    def try_acquire(self, key: int) -> float:
-        """0.0 when the request may go ahead, else the seconds to wait before the next one is allowed."""
-        if not self.enabled:
+        now = self.clock()
+        _insert_missing(db, RateBucket, {"key": str(key), "tokens": self.capacity, "updated_at": now})
+        # the UPDATE takes the row (and, on SQLite, the database) for this transaction before it is read
+        db.execute(update(RateBucket).where(RateBucket.key == str(key)).values(tokens=RateBucket.tokens))
+        tokens, last = db.execute(select(RateBucket.tokens, RateBucket.updated_at)
+                                  .where(RateBucket.key == str(key))).one()
+        tokens = min(self.capacity, tokens + max(0.0, (now - last).total_seconds()) * self.per_second)
+        if tokens >= 1.0:
+            db.execute(update(RateBucket).where(RateBucket.key == str(key)).values(tokens=tokens - 1.0, updated_at=now))
             return 0.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.per_second)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.per_second
+        db.execute(update(RateBucket).where(RateBucket.key == str(key)).values(tokens=tokens, updated_at=now))
+        return (1.0 - tokens) / self.per_second
 
 
 class LoginGuard:
@@ -97,7 +91,8 @@ class LoginGuard:
     def failed(self, db: Any, username: str, address: str) -> None:
         now = self.clock()
         for key, free in zip(self._keys(username, address), (self.free, self.address_free), strict=True):
-            _insert_missing(db, key, now)  # two processes failing at once both find the row
+            # two processes failing at once both find the row
+            _insert_missing(db, LoginThrottle, {"key": key, "failures": 0, "last_failure": now})
             row = db.get(LoginThrottle, key, populate_existing=True, with_for_update=True)
             if (now - row.last_failure).total_seconds() > self.forget_after_s:
                 row.failures = 0
@@ -117,10 +112,10 @@ class LoginGuard:
         return db.execute(delete(LoginThrottle).where(LoginThrottle.key.startswith(prefix))).rowcount or 0
 
 
-def _insert_missing(db: Any, key: str, now: Any) -> None:
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
+def _insert_missing(db: Any, model: Any, values: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+    if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.execute(insert(LoginThrottle).values(key=key, failures=0, last_failure=now).on_conflict_do_nothing())
+    db.execute(insert(model).values(**values).on_conflict_do_nothing())

@@ -101,9 +101,9 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> float
 
 def cli_env(web_index, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(web_index), ASSISTANT_DATA_DIR=str(data_dir), ASSISTANT_UPLOAD_MAX_MB="1",
-               ASSISTANT_RATE_LIMIT_PER_MINUTE="0", ASSISTANT_SEMANTIC_FILL="off", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", **extra)
+    env.update({"ASSISTANT_INDEX_DIR": str(web_index), "ASSISTANT_DATA_DIR": str(data_dir),
+                "ASSISTANT_UPLOAD_MAX_MB": "1", "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
+                "ASSISTANT_SEMANTIC_FILL": "off", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra})
     return env
 
 
