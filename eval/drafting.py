@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eval import GOLD_DIR
-from eval.answers import unsupported_law_citations
 from eval.textmatch import normalise
 
 
@@ -40,53 +38,34 @@ def pii_leaks(text: str, planted: list[str]) -> list[str]:
 
 
 def run_summaries(settings: Any, corpus: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    try:
-        from assistant.tasks.summarize import parse_length, summarize_document
-    except ImportError:
-        return {"note": "assistant.tasks.summarize를 가져올 수 없어 요약 평가를 건너뜀", "cases": []}
-    cases = []
-    for case in _jsonl(GOLD_DIR / "summaries.jsonl"):
-        path = corpus / case["source"]
-        if not path.is_file():
-            continue
-        summary = summarize_document(path, settings=settings, length=case.get("length"))
-        limit = parse_length(case.get("length"), settings.summary_page_lines)
-        cases.append({"id": case["id"], "source": case["source"], "lines": summary.lines, "max_lines": limit,
-                      "length_ok": summary.lines <= limit, "fact_coverage": fact_coverage(summary.text, case["facts"]),
-                      "text": summary.text[:1500]})
-    log(f"  요약 평가: {len(cases)}건")
-    return {"note": "", "cases": cases}
+    """Summary cases and totals (fact and section coverage, repeated facts, invented numbers, PII, noise):
+    :mod:`eval.summaries`."""
+    from eval.summaries import run_summaries as run
+
+    return run(settings, corpus, log)
 
 
 def run_replies(settings: Any, retriever: Any, log: Callable[[str], None]) -> dict[str, Any]:
-    try:
-        from assistant.tasks.draft_reply import draft_reply
-    except ImportError:
-        return {"note": "assistant.tasks.draft_reply를 가져올 수 없어 민원 답변 평가를 건너뜀", "cases": []}
-    cases = []
-    for case in _jsonl(GOLD_DIR / "replies.jsonl"):
-        draft = draft_reply(case["complaint"], settings=settings, retriever=retriever)
-        reply = draft.reply
-        given = [p.text for p in draft.retrieved]
-        sections = case.get("required_sections", [])
-        cases.append({
-            "id": case["id"], "pii_leaks": pii_leaks(reply, case.get("pii", [])),
-            "sections_present": sum(1 for s in sections if s in reply) / len(sections) if sections else float("nan"),
-            "unsupported_articles": unsupported_law_citations(reply, given),
-            "fact_coverage": fact_coverage(reply, case.get("facts", [])),
-            "complaint_type": draft.complaint_type, "text": reply[:1500]})
-    log(f"  민원 답변 평가: {len(cases)}건")
-    return {"note": "", "cases": cases}
+    """Reply cases and totals (unrelated citations, notation, PII, deadline stated): :mod:`eval.replies`."""
+    from eval.replies import run_replies as run
+
+    return run(settings, retriever, log)
+
+
+def reply_corpus_spec(corpus: Path, derived: Path) -> Any:
+    from eval.replies import reply_corpus_spec as spec
+
+    return spec(corpus, derived)
 
 
 def run_tasks(settings: Any, specs: dict[str, Any], opts: Any, log: Callable[[str], None]) -> dict[str, Any]:
     from assistant.retrieve.search import open_retriever
-    from eval.corpora import corpus_spec, default_corpus_root
+    from eval.corpora import default_corpus_root
     from eval.retrieval import ensure_index
 
     corpus = opts.corpus or default_corpus_root()
     out: dict[str, Any] = {"summaries": run_summaries(settings, corpus, log)}
-    spec = corpus_spec("statutes", corpus, opts.work_dir / "derived")
+    spec = reply_corpus_spec(corpus, opts.work_dir / "derived")
     info = ensure_index(settings, spec, opts.work_dir, log)
     out["replies"] = run_replies(info.settings, open_retriever(info.settings, info.settings.index_name), log)
     return out

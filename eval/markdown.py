@@ -163,11 +163,17 @@ def task_lines(report: dict[str, Any]) -> list[str]:
         rp = tasks.get("replies", {})
         if rp.get("note"):
             lines.append(f"- 민원 답변: {rp['note']}")
+        if rp.get("summary"):
+            from eval.replies import summary_line
+
+            lines.append(summary_line(rp["summary"]))
         for c in rp.get("cases", []):
             leaks = ", ".join(c["pii_leaks"]) or "없음"
             lines.append(f"- 민원 답변 {c['id']} ({c['complaint_type']}): 개인정보 노출 {leaks}; 필수 항목 "
                 f"{c['sections_present']:.0%}; "
-                         f"근거 없는 조문 {c['unsupported_articles']}건; 핵심 사실 {c['fact_coverage']:.0%}")
+                         f"근거 없는 조문 {c['unsupported_articles']}건; 핵심 사실 {c['fact_coverage']:.0%}"
+                         + (f"; 무관한 인용 {len(c['unrelated_citations'])}건, 표기 위반 "
+                            f"{len(c['notation_violations'])}건" if "unrelated_citations" in c else ""))
         if lines:
             lines.insert(0, f"설정 `{config}`:")
     return lines or ["요약·민원 답변 평가 없음."]

@@ -196,6 +196,9 @@ def targets(retrieval: list[dict[str, Any]], answers: list[dict[str, Any]],
     leaks = sum(len(c["pii_leaks"]) for c in replies) if replies else None
     out.append(_target("pii_leaks", "민원 답변 초안의 개인정보 노출(심어 둔 값)", leaks, 0, False,
                        "" if replies else "답변 초안 평가 없음"))
+    from eval.replies import reply_targets
+
+    out += reply_targets(replies, _target)
     unsupported = None
     if an or replies:
         in_answers = sum(a.metrics.get("unsupported_law_citations", 0)

@@ -19,6 +19,7 @@ used to introduce a quote (assistant.korean.injection).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -37,8 +38,6 @@ GREETING = ("안녕하십니까? 평소 행정에 관심을 가져 주셔서 감
 CLOSING = "귀하의 가정에 건강과 행복이 늘 함께하기를 바랍니다. 감사합니다."
 CAVEAT = ("다만, 위 내용은 제출하신 민원 내용만을 바탕으로 검토한 것이므로 구체적인 사실관계에 따라 "
           "달라질 수 있음을 양해하여 주시기 바랍니다.")
-NO_SOURCE = ("제출하신 내용과 관련하여 확인할 수 있는 근거 자료를 찾지 못하였습니다. 담당 부서에서 "
-             "사실관계와 관계 법령을 확인한 후 다시 안내드리겠습니다.")
 _ASK_VERB = {
     "질의민원": "관련 법령과 절차에 대한 설명을 요청하신 것으로 이해됩니다",
     "건의민원": "관련 제도와 운영의 개선을 건의하신 것으로 이해됩니다",
@@ -52,7 +51,7 @@ _ASK_CUES = re.compile(
 _SMALL_TALK = re.compile(r"^(?:안녕하|수고|감사|고생)|수고하십니다|감사합니다\.?$")
 _ARTICLE_HEAD = re.compile(r"^\s*(제\s*\d+\s*조(?:\s*의\s*\d+)?)\s*(?:\(([^)]{1,40})\))?\s*")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_SENTENCE_END = re.compile(r"(?<=[다요음함임됨])\.(?=\s|$)|(?<=[?？!])(?=\s|$)")
+_SENTENCE_END = re.compile(r"(?<=[다요음함임됨오])\.(?=\s|$)|(?<=[?？!])(?=\s|$)")
 _CASE_NO = re.compile(r"(?:법제처|[가-힣]{2,6})-\d{2}-\d{4}")
 
 
@@ -111,12 +110,143 @@ def _identifies(sentence: str) -> bool:
     return any(ph in sentence for ph in PLACEHOLDERS.values()) and not _ASK_CUES.search(sentence)
 
 
+_SIGNATURE = re.compile(r"신청인|민원인|제안자|문의자|신고자|청구인|작성자|소유자|대표|드림|올림|연락처|전화|"
+                        r"휴대폰|이메일|주소|성명|주민등록번호|외국인등록번호|계좌|여권|카드번호|\[[가-힣]+\]")
+_FIRST_PERSON = ((re.compile(r"(?:^|(?<=\s))(?:저는|저희는|제가|저희가|저도|나는|내가)\s"), ""),
+                 (re.compile(r"(?:^|(?<=\s))(?:제|저희|내|우리)\s(?=[가-힣])"), ""))
+_ASK_TAIL = (  # (pattern at the end of a request sentence, what the citizen did)
+    (re.compile(r"\s?(?:을|를)?\s?(?:꼭\s)?(?:알려|안내해|안내하여|설명해|답변해|회신해)\s?주(?:시기\s?바랍니다|세요|십시오|"
+                r"시면\s?감사하겠습니다|셨으면\s?합니다|실\s?수\s?있나요)$"), "문의"),
+    (re.compile(r"\s?(?:에\s대한\s)?(?:답변|회신|안내|설명)(?:을|를)?\s?"
+                r"(?:부탁드립니다|부탁합니다|바랍니다|요청합니다)$"), "문의"),
+    (re.compile(r"(?:이|가)?\s?궁금(?:합니다|해요|하여\s?문의합니다)$"), "문의"),
+    (re.compile(r"(?:을|를)?\s?알고\s?싶(?:습니다|어요)$"), "문의"),
+    (re.compile(r"\s?(?:을|를)?\s?(?:문의|질의)(?:합니다|드립니다)$"), "문의"),
+    (re.compile(r"\s?(?:을|를)?\s?(?:건의|제안)(?:합니다|드립니다)$"), "건의"),
+)
+_QUESTION = ((re.compile(r"\s?건가요$"), " 것인지"), (re.compile(r"인가요$|인지요$"), "인지"),
+             (re.compile(r"([가-힣])ㄴ가요$"), r"\1ㄴ지"), (re.compile(r"한가요$"), "한지"),
+             (re.compile(r"(할|될|일|을|갈|줄)까요$"), r"\1지"), (re.compile(r"([가-힣])나요$"), r"\1는지"),
+             (re.compile(r"([가-힣])는지요$"), r"\1는지"), (re.compile(r"(있|없|했|됩|합)습니까$"), r"\1는지"))
+_PLEASE = r"(?:시기\s?바랍니다|세요|십시오|셨으면\s?(?:좋겠습니다|합니다)|시길\s?바랍니다|시면\s?좋겠습니다)$"
+_ACTION = re.compile(r"\s?(?:해|하여)\s?주" + _PLEASE)
+_ACTION_OTHER = re.compile(r"([가-힣])\s?주" + _PLEASE)
+_CLAIM = re.compile(r"(?:을|를)?\s?(청구|신청|신고)(?:합니다|하오니|드립니다)$")
+_DECLARATIVE = ((re.compile(r"않습니다$"), "않는다며"), (re.compile(r"입니다$"), "이라며"),
+                (re.compile(r"(불편|위험|부당|필요|가능|곤란|심각|억울|부족)합니다$"), r"\1하다며"),
+                (re.compile(r"합니다$"), "한다며"), (re.compile(r"됩니다$"), "된다며"),
+                (re.compile(r"([가-힣])습니다$"), r"\1다며"))
+_DONE = {"문의": "문의하셨습니다", "건의": "건의하셨습니다", "요청": "요청하셨습니다", "청구": "청구하셨습니다",
+         "신청": "신청하셨습니다", "신고": "신고하셨습니다"}
+_LINK = {"문의": "문의하시고", "건의": "건의하시고", "요청": "요청하시고", "청구": "청구하시고", "신청": "신청하시고",
+         "신고": "신고하시고"}
+
+
+def _clean(sentence: str) -> str:
+    """A complaint sentence without signature parts (이름·연락처 …) and first-person words."""
+    parts = [p for p in re.split(r"(?<=[.?!])\s+|,\s+", sentence) if p.strip()]
+    kept = [p for p in parts if not _SIGNATURE.search(p)] if len(parts) > 1 else parts
+    text = ", ".join(p.strip() for p in kept) if kept else ""
+    text = re.sub(r"(?<=[.?!]),", "", text)
+    for rx, repl in _FIRST_PERSON:
+        text = rx.sub(repl, text)
+    return " ".join(text.split()).strip()
+
+
+def _with(word: str) -> str:
+    last = word[-1:]
+    return "과" if "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 else "와"
+
+
+def _object(text: str) -> str:
+    """"법적 근거" → "법적 근거를" (a request that ends in a noun needs its object particle)."""
+    if text.endswith(("지", "지도", "을", "를")):
+        return text
+    last = text[-1:]
+    if "가" <= last <= "힣":
+        return text + ("을" if (ord(last) - 0xAC00) % 28 else "를")
+    return text
+
+
+def ask_clause(sentence: str) -> tuple[str, str] | None:
+    """(what is asked, the act) for one request sentence in third person, or None when it is not a request."""
+    s = _clean(sentence).rstrip(" .!")
+    if not s or _SIGNATURE.fullmatch(s):
+        return None
+    question = s.endswith(("?", "？"))
+    s = s.rstrip("?？ ")
+    s = re.sub(r"해\s?주시고", "하여 주고", s)
+    s = re.sub(r"주시고", "주고", s)
+    s = re.sub(r"(\S+?)(?:을|를)\s?하오니", lambda m: m.group(1) + _with(m.group(1)) + " 관련하여", s)
+    for rx, act in _ASK_TAIL:
+        m = rx.search(s)
+        if m:
+            body = s[:m.start()].rstrip(" ,")
+            return (_object(body), act) if body else None
+    for rx, repl in _QUESTION:
+        if rx.search(s):
+            return rx.sub(repl, s), "문의"
+    m = _CLAIM.search(s)
+    if m:
+        return _object(s[:m.start()].rstrip()), m.group(1)
+    m = _ACTION.search(s)
+    if m:
+        return s[:m.start()] + "하여 줄 것을", "요청"
+    m = _ACTION_OTHER.search(s)
+    if m:
+        return s[:m.start()] + m.group(1) + " 줄 것을", "요청"
+    if question:
+        return None
+    return None
+
+
+def situation_clause(sentence: str) -> str | None:
+    """"…결정 통지가 없습니다." → "…결정 통지가 없다며" (None when the ending is not one we can convert)."""
+    s = _clean(sentence).rstrip(" .")
+    for rx, repl in _DECLARATIVE:
+        if rx.search(s):
+            return rx.sub(repl, s)
+    return None
+
+
 def gist_paragraph(complaint: str, kind: str) -> str:
-    quote = " ".join(requestsentences(complaint)).rstrip(". ")
-    if len(quote) > 260:
-        quote = quote[:257].rstrip() + "…"
-    verb = _ASK_VERB.get(kind, _ASK_VERB["기타민원"])
-    return f"귀하의 민원은 \"{quote}\"라는 내용으로, {verb}."
+    """The 민원 요지 in the third person: "민원인께서는 (situation)다며, (request) 문의하셨습니다."."""
+    sents = [s for s in sentences(without_placeholders(complaint, keep=True))
+             if not _SMALL_TALK.search(s) and len(s) >= 4]
+    asks: list[tuple[str, str]] = []
+    situation = None
+    for s in sents:
+        clause = ask_clause(s)
+        if clause:
+            asks.append(clause)
+        elif situation is None and not asks and not _identifies(s):
+            situation = situation_clause(s)
+    asks = _merge([(w, "건의" if a == "요청" and kind == "건의민원" else a) for w, a in asks[:3]])[:2]
+    if not asks:
+        if situation:
+            return f"민원인께서는 {situation.removesuffix('며')}고 알려 오셨습니다."
+        return "민원인께서는 【민원 요지】에 대하여 " + _DONE.get(_KIND_ACT.get(kind, "요청"), "요청하셨습니다") + "."
+    lead = f"{situation}, " if situation else ""
+    text = lead + ", ".join(
+        f"{what} {(_LINK if i < len(asks) - 1 else _DONE)[act]}" for i, (what, act) in enumerate(asks))
+    text = "민원인께서는 " + text.rstrip(".") + "."
+    if len(text) > 320:
+        text = text[:317].rstrip() + "…"
+    return text
+
+
+def _merge(asks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Two questions in a row become one list of questions ("…하는지, …되는지 문의하셨습니다")."""
+    out: list[tuple[str, str]] = []
+    for what, act in asks:
+        if out and out[-1][1] == act and act == "문의" and out[-1][0].endswith("지"):
+            out[-1] = (f"{out[-1][0]}, {what}", act)
+        else:
+            out.append((what, act))
+    return out
+
+
+_KIND_ACT = {"질의민원": "문의", "건의민원": "건의", "법정민원": "신청", "고충민원": "요청", "기타민원": "요청"}
 
 
 # --------------------------------------------------------------------------------------- 검토 결과
@@ -166,6 +296,7 @@ def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     return cands
 
 
+_LIGHT_VERBS = frozenset("하다 있다 없다 되다 주다 받다 않다 알리다 같다".split())  # "해야 하나요" is not a subject
 _ASKS_DURATION = re.compile(r"며칠|몇\s?일|언제까지|기간|기한|얼마나\s?걸")
 _ASKS_AMOUNT = re.compile(r"얼마|금액|비용|수수료|요금")
 _DURATION = re.compile(r"\d+\s?(?:일|개월|시간|주)|이내|지체\s?없이|즉시")
@@ -182,7 +313,7 @@ def rank_candidates(complaint: str, cands: list[_Candidate]) -> None:
     """Score each sentence against the complaint: IDF-weighted shared content morphemes, shared morpheme pairs
     ("공개 여부 … 결정"), the kind of answer asked for (며칠 → a period, 얼마 → an amount), and source rank."""
     term_lists = _terms([complaint] + [c.text for c in cands])
-    query, lists = set(term_lists[0]), term_lists[1:]
+    query, lists = set(term_lists[0]) - _LIGHT_VERBS, term_lists[1:]
     query_pairs = set(zip(term_lists[0], term_lists[0][1:], strict=False))
     n = len(lists) + 1
     df: dict[str, int] = {}
@@ -289,12 +420,59 @@ def _verb(c: _Candidate) -> str:
     return "안내하고 있습니다"
 
 
-def review_points(complaint: str, passages: Sequence[Passage]) -> list[tuple[str, _Candidate]]:
-    """Up to MAX_POINTS points, one per source, best sentence first; each returns (text, quoted sentence)."""
-    cands = _candidates(passages)
+#: a sentence is quoted only when it holds this share of the complaint's IDF-weighted content morphemes
+#: (its article title counted), so a sentence that shares no more than a stray word is never quoted. Low on
+#: purpose: long complaints spread their weight over many words (the 청문 rule answering a 허가 취소 question
+#: holds 0.08); passage relevance (assistant.tasks.draft_reply.relevance) does the main filtering.
+SENTENCE_FLOOR = 0.08
+
+
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}|[가-하])\\?\.\s")
+_WHOLE = re.compile(r"(?:다|요|까)[.?]?[\"”』」)]?$")
+#: words every 민원 text shares: sharing them says nothing about the subject of the complaint
+GENERIC_TERMS = frozenset("민원 민원인 처리 행정기관 기관 경우 신청 사항 관련 해당 법률 규정 있다 없다 하다 되다 "
+                          "알리다 주다 받다 관하다 대하다 따르다 같다 위하다 않다".split())
+
+
+def bears_on(cands: list[_Candidate], weights: dict[str, float], complaint: str = "") -> list[tuple[bool, float]]:
+    """Whether each sentence bears on the complaint: SENTENCE_FLOOR of its weighted content morphemes (article
+    title included) and at least two shared words beyond the ones every 민원 text has (민원실 alone does not make
+    a rule about 민원실 staff an answer about its car park)."""
+    from assistant.korean.scoring import weighted_share
+
+    term_lists = _terms([f"{c.article_title} {c.text}" for c in cands])
+    weights = {t: w for t, w in weights.items() if t not in GENERIC_TERMS} or weights
+    wants_duration, wants_amount = bool(_ASKS_DURATION.search(complaint)), bool(_ASKS_AMOUNT.search(complaint))
+    out = []
+    for c, terms in zip(cands, term_lists, strict=True):
+        shared = {t for t in set(terms) & set(weights) if len(t) >= 2} - GENERIC_TERMS  # 시, 장: too vague
+        cov = weighted_share(weights, set(terms))
+        # one shared subject word is enough when it carries much of the complaint, or when the sentence gives
+        # the kind of answer asked for ("수수료가 얼마" → "수수료는 400원")
+        answers = (wants_duration and bool(_DURATION.search(c.text))) or (wants_amount and bool(_AMOUNT.search(c.text)))
+        ok = cov >= SENTENCE_FLOOR and (len(shared) >= 2 or (len(shared) == 1 and (answers or cov >= 0.2)))
+        out.append((ok, cov))
+    return out
+
+
+def review_points(complaint: str, passages: Sequence[Passage],
+                  weights: dict[str, float] | None = None) -> list[tuple[str, _Candidate]]:
+    """Up to MAX_POINTS points, one per source, best sentence first; each returns (text, quoted sentence).
+    With ``weights`` (the complaint's morphemes and their IDF in the index), sentences that do not bear on
+    the complaint are not candidates at all."""
+    # whole law sentences only: an item out of its list ("법인이나 조합 등의 설립허가의 취소") says nothing alone
+    cands = [c for c in _candidates(passages)
+             if not is_law_passage(c.passage) or (not _LIST_ITEM.match(c.text) and _WHOLE.search(c.text))]
+    coverage: dict[int, float] = {}
+    if cands and weights:
+        checked = bears_on(cands, weights, complaint)
+        coverage = {id(c): cov for c, (ok, cov) in zip(cands, checked, strict=True) if ok}
+        cands = [c for c in cands if id(c) in coverage]
     if not cands:
         return []
     rank_candidates(without_placeholders(complaint), cands)
+    for c in cands:  # the index-wide weights know that 청문 matters more than 처분
+        c.score *= 1.0 + 2.0 * coverage.get(id(c), 0.0)
     chosen: list[_Candidate] = []
     per_doc: dict[str, int] = {}
     order = {id(c): i for i, c in enumerate(cands)}
@@ -308,8 +486,10 @@ def review_points(complaint: str, passages: Sequence[Passage]) -> list[tuple[str
             break
         chosen.append(c)
         per_doc[c.passage.doc_id] = per_doc.get(c.passage.doc_id, 0) + 1
-    chosen.sort(key=lambda c: (not is_law_passage(c.passage), c.passage.title if is_law_passage(c.passage) else "",
-                               _article_number(c.article), c.passage.n, order[id(c)]))
+    # the sentence that answers best comes first; the others follow in the order of the law
+    chosen[1:] = sorted(chosen[1:], key=lambda c: (not is_law_passage(c.passage),
+                                                   c.passage.title if is_law_passage(c.passage) else "",
+                                                   _article_number(c.article), c.passage.n, order[id(c)]))
     points = []
     for c in chosen:
         quote = _quote(c.text)
@@ -333,6 +513,9 @@ def basis_lines(points: Sequence[tuple[str, _Candidate]]) -> list[str]:
                 seen.add(key)
                 lines.append(f"- 「{_label(p.title) or '관련 법령'}」 {c.article}"
                              + (f"({c.article_title})" if c.article_title else ""))
+        elif (p.title, "") not in seen:
+            seen.add((p.title, ""))
+            lines.append(f"- 『{_label(p.title) or '관련 자료'}』")
         for ref in parse_law_references(text):
             key = (ref.law, ref.article)
             if key not in seen:
@@ -343,17 +526,42 @@ def basis_lines(points: Sequence[tuple[str, _Candidate]]) -> list[str]:
 
 # --------------------------------------------------------------------------------------- the draft
 
-def compose_reply(complaint: str, kind: str, passages: Sequence[Passage], contact: str) -> str:
-    points = review_points(complaint, passages)
-    body = [GREETING, "", "1. 민원 요지", f"  {gist_paragraph(complaint, kind)}", "", "2. 검토 결과"]
-    texts = [t for t, _ in points] or [NO_SOURCE]
-    if points:
-        texts.append(CAVEAT)
-    body += [f"  {LETTERS[i]}. {t}" for i, t in enumerate(texts)]
-    basis = basis_lines(points) or ["- 검색된 근거 법령 없음(담당자 확인 필요)"]
+DEFAULT_CONTACT = "○○과 ○○○ 주무관(☎ 000-0000)"  # the setting's default: written as fill-in fields instead
+FILLIN_CONTACT = "【담당 부서】 【담당자】 주무관(☎ 【전화번호】)"
+UNCOVERED_REVIEW = ("【검토 결과 — 보유 문서에서 이 민원의 근거를 찾지 못했습니다. 관계 법령과 사실관계를 확인하여 "
+                    "작성하십시오】")
+UNCOVERED_BASIS = "- 【근거 법령】(보유 문서에서 찾지 못함 — 담당자 확인)"
+_FIRST_POINT = {  # what only the officer knows, asked first: the answer to the request
+    "법정민원": "신청하신 사항은 【처리 결과】.",
+    "고충민원": "요청하신 사항은 【처리 결과】.",
+    "기타민원": "요청하신 사항은 【처리 결과】.",
+    "건의민원": "건의하신 사항은 【검토 의견(반영 여부와 그 사유)】.",
+}
+
+
+def review_texts(kind: str, points: Sequence[tuple[str, _Candidate]]) -> list[str]:
+    """The 검토 결과 items: the answer first (the quote that answers a 질의, or the fill-in for the result of
+    a request), then the other quotes, then the caveat; a fill-in asking for the basis when nothing bears on
+    the complaint."""
+    texts = [_FIRST_POINT[kind]] if kind in _FIRST_POINT else []
+    if not points:
+        return texts + [UNCOVERED_REVIEW]
+    return texts + [t for t, _ in points] + [CAVEAT]
+
+
+def compose_reply(complaint: str, kind: str, passages: Sequence[Passage], contact: str,
+                  deadline_sentence: str = "", weights: dict[str, float] | None = None) -> str:
+    points = review_points(complaint, passages, weights)
+    body = [GREETING, "", "1. 민원 요지", f"  {gist_paragraph(complaint, kind)}"]
+    if deadline_sentence:
+        body.append(f"  {deadline_sentence}")
+    body += ["", "2. 검토 결과"]
+    body += [f"  {LETTERS[i]}. {t}" for i, t in enumerate(review_texts(kind, points))]
+    basis = basis_lines(points) or [UNCOVERED_BASIS]
     body += ["", "3. 관련 근거", *[f"  {b}" for b in basis]]
+    who = FILLIN_CONTACT if contact.strip() in ("", DEFAULT_CONTACT) else contact
     body += ["", "4. 추가 문의 안내",
-             f"  답변 내용에 대하여 추가로 궁금하신 사항이 있으시면 {contact}에게 연락 주시면 "
+             f"  답변 내용에 대하여 추가로 궁금하신 사항이 있으시면 {who}에게 연락 주시면 "
              "성심껏 안내해 드리겠습니다.",
              "", CLOSING]
     return "\n".join(body)
@@ -365,7 +573,8 @@ def draft_request(request: GenerationRequest) -> Iterator[str]:
         raise ValueError(f"extractive_reply cannot handle task {request.task!r}")
     v = request.variables
     text = compose_reply(v.get("complaint", ""), v.get("complaint_kind", "기타민원"), request.passages,
-                         v.get("contact", "○○과 ○○○ 주무관(☎ 000-0000)"))
+                         v.get("contact", DEFAULT_CONTACT), v.get("deadline_sentence", ""),
+                         json.loads(v["term_weights"]) if v.get("term_weights") else None)
     lines = text.split("\n")
     for i, line in enumerate(lines):
         yield line + ("\n" if i < len(lines) - 1 else "")

@@ -56,8 +56,16 @@ def classify_line(line: str) -> Para:
     return Para(text, "body")
 
 
-def document_from_text(title: str, text: str, meta: Iterable[str] = ()) -> OutputDocument:
-    """Build an output document from lines (empty lines are dropped; the writers add spacing)."""
+def document_from_text(title: str, text: str, meta: Iterable[str] = (), *, official: bool = False) -> OutputDocument:
+    """Build an output document from lines (empty lines are dropped; the writers add spacing).
+
+    ``official``: a draft to be sent (민원 답변서, 보고서) — dates written as "2026. 12. 5." and the body closed
+    with "  끝." (assistant.output.notation)."""
+    if official:
+        from assistant.output.notation import apply_notation
+
+        text = apply_notation(text, end=True)
+        meta = [apply_notation(m) for m in meta]
     paras = [classify_line(line) for line in text.split("\n") if line.strip()]
     return OutputDocument(title=title, meta=list(meta), paras=paras)
 

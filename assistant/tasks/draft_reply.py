@@ -11,6 +11,7 @@ Complaint types follow 「민원 처리에 관한 법률」 제2조제1호 (``co
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -128,11 +129,36 @@ def deadline_json(cls: Classification, dl: Deadline, received: datetime) -> dict
             "excluded": [d.isoformat() for d in dl.excluded]}
 
 
+def due_text(dl: Deadline) -> str:
+    """"2026. 12. 9." or, for periods counted in 근무시간, "2026. 12. 1. 13:00" (official notation)."""
+    from assistant.output.notation import format_date, format_datetime
+
+    return format_datetime(dl.due_at) if dl.due_at else format_date(dl.due)
+
+
 def deadline_text(cls: Classification, dl: Deadline) -> str:
     p = cls.period
     span = f"{p.immediate_hours}근무시간" if p.days == 0 else f"{p.days}일"
-    when = dl.due_at.strftime("%Y-%m-%d %H:%M") if dl.due_at else dl.due.isoformat()
-    return f"{when}까지 ({span}, {p.article}; {dl.basis})"
+    return f"{due_text(dl)}까지 ({span}, {p.article}; {dl.basis})"
+
+
+def deadline_sentence(cls: Classification, dl: Deadline, received: datetime) -> str:
+    """The 처리기한 as the draft states it; a 법정민원's period comes from the 민원처리기준표, so the computed date
+    is marked as provisional, and kinds that are often extended carry the fill-in for the reason."""
+    from assistant.output.notation import format_date
+
+    p = cls.period
+    span = f"{p.immediate_hours}근무시간" if p.days == 0 else f"{p.days}일"
+    due = due_text(dl)
+    if p.is_default:
+        due = f"【민원처리기준표의 처리기간에 따른 처리기한(임시 계산: {due})】"
+    # the article (시행령 제14조 …) stays in the meta line and the JSON: the reply cites only retrieved text
+    law = "「민원 처리에 관한 법률 시행령」" if "시행령" in p.article else "「민원 처리에 관한 법률」"
+    text = (f"이 민원은 {format_date(received)} 접수된 {cls.kind}으로, {law}에 따른 처리기간은 {span}이며 "
+            f"처리기한은 {due}입니다.")
+    if cls.kind in ("법정민원", "고충민원", "건의민원"):
+        text += " 처리기간을 연장하는 경우에는 【연장 사유】와 【처리 예정일】을 따로 알려 드리겠습니다."
+    return text
 
 
 def retrieval_query(masked: str, limit: int = 600) -> str:
@@ -163,6 +189,80 @@ def select_hits(hits: list[Any], k: int) -> list[Any]:
             chosen.append(h)
     rank = {id(h): i for i, h in enumerate(hits)}
     return sorted(chosen, key=lambda h: (not is_law_hit(h), rank[id(h)]))
+
+
+#: A passage bears on the complaint when it holds at least LEXICAL_FLOOR of the complaint's IDF-weighted
+#: content morphemes and, when the index has e5 vectors, its cosine to the complaint reaches SEMANTIC_FLOOR and
+#: is within SEMANTIC_MARGIN of the closest passage — within SAME_DOC_MARGIN when it comes from another
+#: document than the closest one (a reply rests on one governing law; a second document must be as close).
+#: Measured on eval/gold/replies.jsonl (statutes + welfare guides): complaints the corpus cannot answer have no
+#: passage above ~0.865; 공청회 rules for a parking complaint or 첫만남이용권 for a 등본 fall outside the margins.
+SEMANTIC_FLOOR = 0.87
+SEMANTIC_MARGIN = 0.03
+SAME_DOC_MARGIN = 0.01
+LEXICAL_FLOOR = 0.10
+LEXICAL_FLOOR_ALONE = 0.15  # without semantic vectors
+
+
+@dataclass
+class Relevance:
+    lexical: float
+    semantic: float | None
+    best_semantic: float | None = None
+    same_doc_as_best: bool = True
+
+    @property
+    def relevant(self) -> bool:
+        if self.semantic is None:
+            return self.lexical >= LEXICAL_FLOOR_ALONE
+        margin = SEMANTIC_MARGIN if self.same_doc_as_best else SAME_DOC_MARGIN
+        floor = max(SEMANTIC_FLOOR, (self.best_semantic or 0.0) - margin)
+        return self.lexical >= LEXICAL_FLOOR and self.semantic >= floor
+
+
+def relevance(query: str, hits: list[Any], retriever: Any, threads: int = 2,
+              ) -> tuple[list[Relevance], dict[str, float]]:
+    """How much each hit bears on the complaint: its share of the complaint's content morphemes weighted by
+    their IDF in the index (so 민원·신청 count little and 주차·등본 a lot), and the semantic layer's cosine."""
+    from assistant.korean.morph import content_terms_batch
+    from assistant.korean.scoring import idf, weighted_share
+
+    snapshot = getattr(retriever, "snapshot", None)
+    df, n_docs = snapshot.term_df() if snapshot is not None and hasattr(snapshot, "term_df") else ({}, 0)
+    texts = [query] + [f"{h.title}\n{h.text}" for h in hits]
+    term_lists = content_terms_batch(texts, threads)
+    q_terms = set(term_lists[0])
+    weights = {t: idf(df.get(t, 0), n_docs) if n_docs else 1.0 for t in q_terms}
+    layer = getattr(retriever, "semantic", None)
+    sem_query = retriever.semantic_text(query) if layer is not None and hasattr(retriever, "semantic_text") else query
+    out = []
+    for h, terms in zip(hits, term_lists[1:], strict=True):
+        present = set(terms)
+        if snapshot is not None and hasattr(snapshot, "chunk_terms") and h.ordinals:
+            present |= {t for ts in snapshot.chunk_terms(h.doc_id, h.ordinals) for t in ts}
+        sims = [x for x in layer.similarities(sem_query, h.positions) if x is not None] \
+            if layer is not None and h.positions else []
+        out.append(Relevance(weighted_share(weights, present), max(sims) if sims else None))
+    scored = [(r.semantic, h.doc_id) for r, h in zip(out, hits, strict=True) if r.semantic is not None]
+    best, best_doc = max(scored) if scored else (None, None)
+    for r, h in zip(out, hits, strict=True):
+        r.best_semantic, r.same_doc_as_best = best, h.doc_id == best_doc
+    return out, weights
+
+
+def finish_reply(reply: str, deadline: str) -> str:
+    """The computed 처리기한 sentence at the end of 1. 민원 요지 (it is not generated, so no model can get the
+    date wrong and the citation check cannot drop it), dates in official notation, and the closing "  끝."."""
+    from assistant.output.notation import apply_notation
+
+    reply = reply.strip()
+    m = re.search(r"\n\s*\n(?=2\.\s*검토 결과)", reply)
+    if m:
+        reply = f"{reply[:m.start()]}\n  {deadline}{reply[m.start():]}"
+    else:
+        head, sep, rest = reply.partition("\n\n")
+        reply = f"{head}\n  {deadline}{sep}{rest}" if sep else f"{reply}\n\n{deadline}"
+    return apply_notation(reply, end=True)
 
 
 def passages_from_hits(hits: list[Any]) -> list[Passage]:
@@ -196,16 +296,22 @@ def draft_reply(text: str, *, settings: Settings, retriever: Any = None, generat
 
         retriever = open_retriever(settings, index_name)
     k = max(1, settings.draft_top_k)
-    hits = retriever.search(retrieval_query(masked), k=3 * k, mode=settings.search_mode, flt=flt)
+    query = retrieval_query(masked)
+    hits = retriever.search(query, k=3 * k, mode=settings.search_mode, flt=flt)
+    rel, weights = relevance(query, hits, retriever, settings.threads)
+    hits = [h for h, r in zip(hits, rel, strict=True) if r.relevant]  # only what bears on the complaint
     passages = passages_from_hits(select_hits(hits, k))
     gen = resolve_generator(settings, generator)
     request = GenerationRequest(
         task="draft_reply", prompt="draft_reply", passages=passages, max_tokens=1500,
         variables={"complaint": masked, "complaint_type": cls.label, "complaint_kind": cls.kind,
-                   "deadline": deadline_text(cls, dl), "contact": settings.draft_contact})
+                   "deadline": deadline_text(cls, dl), "contact": settings.draft_contact,
+                   # the complaint's content morphemes with their IDF in the index (JSON): sentence relevance
+                   "term_weights": json.dumps({t: round(w, 3) for t, w in weights.items()}, ensure_ascii=False)})
     raw = gen.generate(request)
     report = validate_citations(raw, passages, policy="remove")
     reply = scrub(report.text, unicodedata.normalize("NFC", original), mask)
+    reply = finish_reply(reply, deadline_sentence(cls, dl, when))
     used = set(report.cited) | {n for issue in report.kept for n in issue.supported_by}
     citations = [{**p.citation_json(), "article": p.article} for p in passages if p.n in used]
     return Draft(
@@ -216,12 +322,23 @@ def draft_reply(text: str, *, settings: Settings, retriever: Any = None, generat
         generator=gen.identity)
 
 
+_MARKER = re.compile(r"\s?\[\d+(?:\s?,\s?\d+)*\]")
+
+
+def letter_text(reply: str) -> str:
+    """The draft as a letter to send: without the [n] source markers (they serve the officer's check on screen;
+    the letter names its basis in 3. 관련 근거)."""
+    return _MARKER.sub("", reply)
+
+
 def draft_output_document(draft: Draft):  # -> OutputDocument
     from assistant.output import document_from_text
+    from assistant.output.notation import format_date, format_datetime
 
     dl = draft.deadline
-    due = dl["due_at"].replace("T", " ") if dl.get("due_at") else dl["due"]
+    due = format_datetime(datetime.fromisoformat(dl["due_at"])) if dl.get("due_at") \
+        else format_date(date.fromisoformat(dl["due"]))
     meta = [f"민원 유형: {draft.complaint_type_label} — {draft.type_basis}",
             f"처리기한: {due} ({dl['period_article']})",
-            "※ 초안입니다. 담당자가 사실관계와 근거를 확인한 뒤 발송하십시오."]
-    return document_from_text("민원 답변서(초안)", draft.reply, meta)
+            "※ 초안입니다. 【 】 부분을 채우고, 담당자가 사실관계와 근거를 확인한 뒤 발송하십시오."]
+    return document_from_text("민원 답변서(초안)", letter_text(draft.reply), meta, official=True)

@@ -115,11 +115,11 @@ def _warm_up(st: AppState) -> None:
 def _mount(app: FastAPI) -> None:
     import swagger_ui_bundle
 
-    from assistant.web import routes_admin, routes_api, routes_chat, routes_documents, routes_pages
+    from assistant.web import routes_admin, routes_api, routes_chat, routes_documents, routes_exports, routes_pages
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/swagger-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
-    for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin):
+    for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin, routes_exports):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["상태"], summary="상태 확인 (준비되면 200; 로그인 없이 부르므로 상태만 알려 줌)")

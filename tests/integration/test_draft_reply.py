@@ -56,8 +56,8 @@ def test_draft_has_the_official_structure(draft) -> None:
     assert re.search(r"^\s+가\. ", review, re.M) and re.search(r"^\s+나\. ", review, re.M)
     gist = reply[reply.index("1. 민원 요지"):reply.index("2. 검토 결과")]
     assert "정보공개" in gist
-    assert "○○과 ○○○ 주무관(☎ 000-0000)" in reply
-    assert reply.rstrip().endswith("감사합니다.")
+    assert "【담당 부서】 【담당자】 주무관(☎ 【전화번호】)" in reply  # the default contact is a fill-in field
+    assert reply.rstrip().endswith("감사합니다.  끝.")
 
 
 def test_type_and_deadline_cross_a_weekend_and_holidays(draft) -> None:
@@ -73,9 +73,11 @@ def test_every_cited_article_is_in_a_retrieved_passage(draft, sample_retriever) 
     refs = parse_law_references(draft.reply)
     assert refs, "the draft must cite the law it relies on"
     # the passages the draft was given are what the retriever returns for the masked complaint
-    from assistant.tasks.draft_reply import retrieval_query
+    from assistant.tasks.draft_reply import relevance, retrieval_query
 
-    hits = sample_retriever.search(retrieval_query(draft.masked_text), k=18, mode="hybrid")
+    query = retrieval_query(draft.masked_text)
+    hits = sample_retriever.search(query, k=18, mode="hybrid")
+    hits = [h for h, r in zip(hits, relevance(query, hits, sample_retriever)[0], strict=True) if r.relevant]
     passages = passages_from_hits(select_hits(hits, sample_index_top_k()))
     assert [p.doc_id for p in passages] == [p.doc_id for p in draft.retrieved]
     for ref in refs:
@@ -147,7 +149,7 @@ def test_cli_json_and_outputs(capsys, sample_index, tmp_path) -> None:
     assert "민원 유형: 질의민원" in stdout and "처리기한:" in stdout
     assert (tmp_path / "답변.md").is_file() and (tmp_path / "답변.docx").is_file()
     docx_text = "\n".join(b.text for b in parse_file(tmp_path / "답변.docx").blocks)
-    assert "민원 요지" in docx_text or "귀하의 민원은" in docx_text
+    assert "민원 요지" in docx_text or "민원인께서는" in docx_text
 
 
 def test_cli_refuses_a_binary_complaint_file(capsys, sample_index, tmp_path) -> None:

@@ -426,3 +426,24 @@ def test_answers_are_rendered_as_safe_markdown(page_for):
     assert page.locator("#panel").is_visible()
     assert answer.locator(".answer img, .answer script").count() == 0
     shot(page, "13_draft_markdown")
+
+
+def test_a_reply_draft_downloads_as_hwpx_and_docx_that_open(page_for, live_server, tmp_path):
+    from assistant.ingest.base import parse_file
+
+    page = page_for("officer")
+    page.locator('label[for="mode-draft"]').click()
+    answer = ask(page, "정보공개를 청구하면 비용이 드는지 궁금합니다. 연락처 010-2345-6789")
+    assert "민원인께서는" in answer.locator(".answer").inner_text()
+    for fmt in ("hwpx", "docx"):
+        with page.expect_download() as dl:
+            answer.get_by_role("button", name=f"{fmt.upper()} 내려받기").click()
+        name = dl.value.suggested_filename
+        assert name.startswith("민원답변서_초안_") and name.endswith(f".{fmt}"), name
+        path = tmp_path / name
+        dl.value.save_as(path)
+        text = "\n".join(b.text for b in parse_file(path).blocks)
+        assert "민원인께서는" in text and "끝." in text and "010-2345-6789" not in text, fmt
+    shot(page, "20_draft_downloads")
+    refused = httpx.post(live_server["url"] + "/api/exports/draft-reply", json={"text": "초안", "format": "hwpx"})
+    assert refused.status_code == 401

@@ -194,6 +194,20 @@
       setTimeout(() => { copy.lastChild.textContent = " 복사"; }, 1800);
     } }, icon("copy"), el("span", { text: " 복사" }));
     const items = [copy];
+    if (view.mode === "draft") {
+      for (const fmt of ["hwpx", "docx"]) {
+        const label = `${fmt.toUpperCase()} 내려받기`;
+        const btn = el("button", { class: "btn ghost small", type: "button", "data-export": fmt, onclick: async () => {
+          try {
+            const resp = await api("POST", "/api/exports/draft-reply", { text: view.text, format: fmt });
+            const m = /filename\*=UTF-8''([^;]+)/.exec(resp.headers.get("content-disposition") || "");
+            const a = el("a", { href: URL.createObjectURL(await resp.blob()), download: m ? decodeURIComponent(m[1]) : `draft.${fmt}` });
+            document.body.append(a); a.click(); a.remove(); setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+          } catch (err) { btn.textContent = "내려받기 실패"; btn.title = err.message; setTimeout(() => { btn.textContent = label; }, 2500); }
+        } }, label);
+        items.push(btn);
+      }
+    }
     if (view.mode === "ask" && !view.abstained) {
       items.push(el("button", { class: "btn ghost small", type: "button", title: "근거를 더 보여 줍니다",
         onclick: () => send("자세히 알려 주세요") }, "자세히"));
