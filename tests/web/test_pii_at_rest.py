@@ -203,3 +203,13 @@ def test_a_zip_bomb_batch_is_refused_before_it_is_unpacked(make_app, tmp_path):
     jobs = data / "jobs"
     written = sum(p.stat().st_size for p in jobs.rglob("*") if p.is_file()) if jobs.exists() else 0
     assert written < 2 * len(buf.getvalue())
+
+
+def test_names_after_the_roles_people_sign_with_are_masked():
+    from assistant.tasks.pii import mask_pii
+
+    for text, name in (("제안자 김철수 드림", "김철수"), ("문의자: 이영희", "이영희"), ("차량 소유자 오세훈", "오세훈"),
+                       ("신고자 박민준입니다", "박민준"), ("대표자 최수진", "최수진")):
+        assert name not in mask_pii(text).text, text
+    for text in ("대표 사례를 소개한다", "소유자 변경 신고를 한다", "문의자 정보를 확인한다"):
+        assert mask_pii(text).text == text
