@@ -47,7 +47,8 @@ run: sample-index
 	@# the web app on the sample index; on first start it creates 'admin' and prints its password once
 	ASSISTANT_INDEX_NAME=$(SAMPLE_INDEX) $(ASSISTANT) serve --host $(HOST) --port $(PORT) --init-admin
 
-test: $(STAMP) system-deps
+# lint first: a finding of ruff or mypy fails the tests (and CI) like a failing test
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", help="색인 이름 (기본: default)")
     ask.add_argument("-k", type=int, default=None, help="근거로 쓸 구절 수 (기본: ASSISTANT_ASK_TOP_K)")
     ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None, help="검색 방식")
-    ask.add_argument("--generator", default=None, help="생성기: extractive | transformers | openai (기본: ASSISTANT_GENERATOR)")
+    ask.add_argument("--generator", default=None,
+                     help="생성기: extractive | transformers | openai (기본: ASSISTANT_GENERATOR)")
     ask.add_argument("--detail", action="store_true", help="짧은 답 대신 근거 문장을 더 많이 (최대 5개)")
     ask.add_argument("--json", action="store_true", help='JSON으로 출력: {"answer", "citations", "abstained"}')
     ask.set_defaults(func=cmd_ask)
@@ -300,7 +301,8 @@ def cmd_index_info(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     size = sum(f.stat().st_size for f in store.current_dir().rglob("*") if f.is_file())
-    print(f"색인: {m.name} ({store.current_dir()})\n형식 버전: {m.format_version}, 세대: {m.generation}, 갱신: {m.updated}")
+    print(f"색인: {m.name} ({store.current_dir()})\n"
+          f"형식 버전: {m.format_version}, 세대: {m.generation}, 갱신: {m.updated}")
     print(f"임베더: {m.embedder['name']} ({m.embedder['model']}, {m.embedder['dim']}차원), 밀집 색인: {m.dense_index}")
     print(f"청킹: {m.chunking}\n문서 {len(m.documents)}개, 청크 {m.chunk_count}개, 디스크 {size / 1e6:.1f} MB")
     return 0

@@ -18,10 +18,10 @@ import numpy as np
 
 from assistant.index.embedders import Embedder
 from assistant.index.manifest import Manifest
-from assistant.korean.morph import content_terms_batch
-from assistant.korean.sentences import split_sentences
 from assistant.index.store import DocumentRecord, IndexStore, NewDocument
 from assistant.ingest.base import parse_file
+from assistant.korean.morph import content_terms_batch
+from assistant.korean.sentences import split_sentences
 from assistant.types import Chunk
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,8 +4,10 @@
     python bench/welfare_dev_questions.py welfare
 """
 import sys
+
 from assistant.config import Settings
 from assistant.retrieve.search import open_retriever
+
 Q = [
  ("집에 LPG 가스통 쓰는데 금속배관으로 바꿔주는 지원 있나요", "LPG용기_사용가구_시설개선"),
  ("갑자기 실직해서 생계가 막막한데 긴급하게 생활비 지원 받을수 있나요", "긴급복지_지원제도"),

@@ -137,8 +137,8 @@ def answer_lines(report: dict[str, Any]) -> list[str]:
                      if (r.get("conclusion_stated") or {}).get("mean") == 0})
     for config in silent:
         notes.append(f"{config}: 결론 일치 0은 답변이 결론(할 수 있다/없다, 해당한다/않는다)을 한 번도 직접 밝히지 "
-                     "않았다는 뜻입니다. 추출형 생성기는 근거 문장을 인용할 뿐 법제처식 결론을 쓰지 않으므로, 이 지표는 "
-                     "언어 모델 생성기(openai-llm 설정 등)에서 의미가 있습니다")
+                     "않았다는 뜻입니다. 추출형 생성기는 근거 문장을 인용할 뿐 법제처식 결론을 쓰지 않으므로, "
+                     "이 지표는 언어 모델 생성기(openai-llm 설정 등)에서 의미가 있습니다")
     if notes:
         lines += ["", "참고: " + "; ".join(notes)]
     return lines

@@ -110,7 +110,7 @@ def pii_left(text: str) -> int:
 
 def readability_faults(text: str, forbidden: Iterable[str] = ()) -> dict[str, list[str]]:
     lines = _lines(text)
-    unbalanced = [ln for ln in lines if any(ln.count(o) != ln.count(c) for o, c in _PAIRS)]
+    unbalanced = [ln for ln in lines if any(ln.count(pair[0]) != ln.count(pair[1]) for pair in _PAIRS)]
     t = normalise(text)
     return {"pipes": [ln[:40] for ln in lines if "|" in ln],
             "da_endings": [m.group(0) for ln in lines for m in _DA_ENDING.finditer(ln)],
@@ -189,7 +189,8 @@ def check_gold(corpus: Path) -> list[str]:
 
 
 def render(result: dict[str, Any]) -> str:
-    rows = ["| id | 종류 | 줄 | 사실 | 절 | 반복 | 지어낸 수 | 개인정보 | 잡음 | 표(|) | ~다 | 띄어쓰기 | 괄호 | 금지어 |",
+    rows = ["| id | 종류 | 줄 | 사실 | 절 | 반복 | 지어낸 수 | 개인정보 | 잡음 | 표(|) | ~다 | 띄어쓰기 "
+            "| 괄호 | 금지어 |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def pct(v: float) -> str:
@@ -202,7 +203,8 @@ def render(result: dict[str, Any]) -> str:
                               "split_particles", "unbalanced", "forbidden")) + " |")
     t = result.get("totals", {})
     if t:
-        rows.append(f"\n합계 {t['cases']}건: 핵심 사실 {pct(t['fact_coverage'])}, 절 포함 {pct(t['section_coverage'])}, "
+        rows.append(f"\n합계 {t['cases']}건: 핵심 사실 {pct(t['fact_coverage'])}, "
+                    f"절 포함 {pct(t['section_coverage'])}, "
                     f"반복 사실 {t['repeated_facts']}, 지어낸 수 {t['invented_numbers']}, 개인정보 {t['pii_left']}, "
                     f"기계 잡음 {t['noise']}, 표 파이프 {t['pipes']}, '~다' 종결 {t['da_endings']}, "
                     f"띄어쓰기 흔적 {t['split_particles']}, 괄호 불균형 {t['unbalanced']}, 금지어 {t['forbidden']}, "

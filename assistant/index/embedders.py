@@ -257,7 +257,7 @@ class SentenceTransformerFolder(Embedder):
         self._folder = str(path.resolve())
         self._model = SentenceTransformer(self._folder, device=device, local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
 
     @property
     def model(self) -> str:
@@ -280,7 +280,8 @@ class OpenAICompatible(Embedder):
 
     def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0) -> None:
         if not base_url or not model:
-            raise ConfigError("OpenAI 호환 임베딩 서버를 쓰려면 ASSISTANT_EMBEDDER_URL과 ASSISTANT_EMBEDDER_MODEL을 지정하세요.")
+            raise ConfigError("OpenAI 호환 임베딩 서버를 쓰려면 ASSISTANT_EMBEDDER_URL과 "
+                              "ASSISTANT_EMBEDDER_MODEL을 지정하세요.")
         import httpx
 
         self._url = base_url.rstrip("/") + "/embeddings"
@@ -300,7 +301,8 @@ class OpenAICompatible(Embedder):
             resp = self._client.post(self._url, json={"model": self._model_name, "input": texts})
             resp.raise_for_status()
         except httpx.HTTPError as exc:
-            raise ConfigError(f"임베딩 서버 {self._url}에 연결할 수 없습니다: {exc}. ASSISTANT_EMBEDDER_URL을 확인하세요.") from exc
+            raise ConfigError(f"임베딩 서버 {self._url}에 연결할 수 없습니다: {exc}. "
+                              "ASSISTANT_EMBEDDER_URL을 확인하세요.") from exc
         data = sorted(resp.json()["data"], key=lambda d: d["index"])
         return np.asarray([d["embedding"] for d in data], dtype=np.float32)
 

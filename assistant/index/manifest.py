@@ -43,7 +43,8 @@ class Manifest:
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         version = data.get("format_version")
         if version != FORMAT_VERSION:
-            raise IndexMismatch(f"색인 형식 버전 {version}은 이 프로그램({FORMAT_VERSION})과 맞지 않습니다. 색인을 다시 만드세요.")
+            raise IndexMismatch(f"색인 형식 버전 {version}은 이 프로그램({FORMAT_VERSION})과 맞지 않습니다. "
+                                "색인을 다시 만드세요.")
         docs = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
         fields = {k: v for k, v in data.items() if k != "documents"}
         return cls(**fields, documents=docs)

@@ -68,11 +68,11 @@ class SemanticStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
             return conn
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
-            self._local.conn = conn
-        return conn
+        cached: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if cached is None:
+            cached = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            self._local.conn = cached
+        return cached
 
     def _create(self) -> None:
         """Make the file with its tables under a temporary name, then link it into place: a reader never

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def exclusive_lock(path: Path) -> Iterator[bool]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class IndexStore:
@@ -130,7 +130,8 @@ class IndexStore:
         try:
             gen = (self.path / "CURRENT").read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            raise IndexNotFound(f"색인 '{self.name}'이 없습니다 ({self.path}). 먼저 'assistant ingest 경로 --index {self.name}'로 만드세요.") from None
+            raise IndexNotFound(f"색인 '{self.name}'이 없습니다 ({self.path}). "
+                                f"먼저 'assistant ingest 경로 --index {self.name}'로 만드세요.") from None
         return self.path / gen
 
     def manifest(self) -> Manifest:
@@ -253,7 +254,8 @@ class IndexSnapshot:
         self.faiss = faiss.read_index(str(dense)) if dense.is_file() else None
         self.bm25 = _read_bm25(gen_dir / "bm25") if (gen_dir / "bm25").is_dir() else None
         self._local = threading.local()
-        rows = self.db().execute("SELECT c.pos, d.rowid FROM chunks c JOIN documents d USING(doc_id) ORDER BY c.pos").fetchall()
+        rows = self.db().execute("SELECT c.pos, d.rowid FROM chunks c JOIN documents d USING(doc_id) "
+                                 "ORDER BY c.pos").fetchall()
         self.pos_doc = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         self.vocab: dict[str, int] = dict(self.bm25.vocab_dict) if self.bm25 is not None else {}
 

@@ -96,6 +96,8 @@ class Retriever:
         vec = self.embedder.embed_query([query])
         n = min(depth, self.snapshot.size)
         index = self.snapshot.faiss
+        if index is None:
+            return []
         params = None
         if mask is not None:
             ids = np.flatnonzero(mask).astype(np.int64)

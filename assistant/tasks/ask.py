@@ -56,6 +56,8 @@ class QuestionError(AssistantError):
 class SearchBackend(Protocol):
     def search(self, query: str, k: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None) -> list[Hit]: ...
 
+    def semantic_text(self, query: str) -> str: ...
+
 
 @dataclass
 class Answer:

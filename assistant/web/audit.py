@@ -97,8 +97,9 @@ def record(db: Session, key: bytes, *, user_id: int | None, username: str, actio
     if row is None:
         db.add(AuditChain(id=1, last_id=0, last_hash="", anchor_id=0, anchor_hash=""))
         db.flush()
-        row = (0, "", 0)
-    last_id, head, anchor_id = row
+        last_id, head, anchor_id = 0, "", 0
+    else:
+        last_id, head, anchor_id = row
     # ids come from the chain, not the table: SQLite would reuse the id of a deleted newest entry
     next_id = max(last_id, anchor_id, db.scalar(select(func.max(AuditEntry.id))) or 0) + 1
     # text is hashed exactly as it is stored (the masked columns mask again on write, which changes nothing)
@@ -156,7 +157,8 @@ def prune(db: Session, key: bytes, days: int, *, now: datetime | None = None) ->
                       .order_by(AuditEntry.id.desc()).limit(1)).first()
     if last is None:
         return 0
-    removed = db.execute(delete(AuditEntry).where(AuditEntry.id <= last.id)).rowcount or 0
+    removed = db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= last.id)) or 0
+    db.execute(delete(AuditEntry).where(AuditEntry.id <= last.id))
     db.execute(update(AuditChain).where(AuditChain.id == 1).values(anchor_id=last.id, anchor_hash=last.entry_hash))
     record(db, key, user_id=None, username="(시스템)", action="audit_prune",
            detail=f"보존기간 {days}일이 지난 기록 {removed}개 삭제 (#{last.id}까지)")

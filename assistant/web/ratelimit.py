@@ -114,8 +114,7 @@ class LoginGuard:
 
 def _insert_missing(db: Any, model: Any, values: dict[str, Any]) -> None:
     """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Any = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     db.execute(insert(model).values(**values).on_conflict_do_nothing())

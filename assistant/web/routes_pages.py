@@ -90,10 +90,10 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
     token, _ = start_session(db, st.secret, user, st.settings.session_ttl_minutes)
     audit(db, Principal.of(user), "login")
     target = "/account?change=1" if user.must_change_password else _safe_next(next)
-    resp = RedirectResponse(target, status_code=303)
-    set_session_cookie(request, resp, token)
-    resp.delete_cookie(LOGIN_CSRF_COOKIE)
-    return resp
+    done = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, done, token)
+    done.delete_cookie(LOGIN_CSRF_COOKIE)
+    return done
 
 
 def recorded_login_name(db: Session, secret: bytes, typed: str) -> str:

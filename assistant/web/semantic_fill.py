@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings
 
@@ -77,7 +78,7 @@ class SemanticFiller:
                "fill", "--index", index_name, "--background", "--quiet"]
         env = {**os.environ, "ASSISTANT_SEMANTIC_EMBEDDER": self.settings.semantic_embedder,
                "OMP_NUM_THREADS": "1"}
-        out = subprocess.DEVNULL
+        out: Any = subprocess.DEVNULL
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / "semantic-fill.log", "ab")  # noqa: SIM115 - closed by the watcher

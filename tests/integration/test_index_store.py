@@ -10,17 +10,20 @@ import pytest
 from assistant.errors import IndexMismatch, IndexNotFound
 from assistant.index.embedders import CharNgramHashing
 from assistant.index.manifest import Manifest
-from assistant.korean.morph import content_terms_batch
 from assistant.index.store import DocumentRecord, IndexStore, NewDocument
+from assistant.korean.morph import content_terms_batch
 from assistant.retrieve.filters import SearchFilter
 from assistant.retrieve.search import RetrievalParams, Retriever
 from assistant.types import Chunk
 
 DOCS = {
     "law": ("민원 처리에 관한 법률", [
-        ("제17조", "제17조(법정민원의 처리기간 등의 설정ㆍ공표) 행정기관의 장은 법정민원을 신속히 처리하기 위하여 처리기간을 미리 정하여 공표하여야 한다."),
-        ("제18조", "제18조(질의민원 등의 처리기간 등) 행정기관의 장은 질의민원ㆍ건의민원ㆍ기타민원 및 고충민원의 처리기간 등을 정하여야 한다."),
-        ("제19조", "제19조(처리기간의 계산) 민원의 처리기간을 5일 이하로 정한 경우에는 민원의 접수시각부터 시간 단위로 계산한다."),
+        ("제17조", "제17조(법정민원의 처리기간 등의 설정ㆍ공표) 행정기관의 장은 법정민원을 신속히 처리하기 위하여 "
+                   "처리기간을 미리 정하여 공표하여야 한다."),
+        ("제18조", "제18조(질의민원 등의 처리기간 등) 행정기관의 장은 질의민원ㆍ건의민원ㆍ기타민원 및 고충민원의 "
+                   "처리기간 등을 정하여야 한다."),
+        ("제19조", "제19조(처리기간의 계산) 민원의 처리기간을 5일 이하로 정한 경우에는 민원의 접수시각부터 "
+                   "시간 단위로 계산한다."),
     ]),
     "welfare": ("긴급복지 생계지원", [
         ("대상", "갑작스러운 위기사유로 생계유지가 곤란한 저소득 가구는 긴급복지 생계지원을 받을 수 있습니다."),

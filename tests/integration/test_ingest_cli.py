@@ -131,7 +131,8 @@ def test_bad_input_is_reported_per_file_and_the_batch_continues(tmp_path, capsys
     (bad / "random.hwp").write_bytes(os.urandom(4096))
     (bad / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n" + os.urandom(300))
     (bad / "big.txt").write_text("가" * 5000, encoding="utf-8")
-    (bad / "good.txt").write_text("청사 내 전기차 충전구역 운영 지침입니다. 충전은 평일 주간에만 가능합니다.", encoding="utf-8")
+    (bad / "good.txt").write_text("청사 내 전기차 충전구역 운영 지침입니다. 충전은 평일 주간에만 가능합니다.",
+                                  encoding="utf-8")
     odd = tmp_path / "notes.xyz"
     odd.write_text("무엇", encoding="utf-8")
     missing = tmp_path / "없는파일.pdf"

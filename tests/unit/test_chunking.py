@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.korean.morph import content_terms
 from assistant.korean.sentences import split_sentences, split_sentences_batch
-from assistant.ingest.chunking import ChunkParams, chunk_blocks
 from assistant.types import Block
 
 ARTICLE_10 = (

@@ -41,7 +41,8 @@ def _article_passages(file: str, title: str, articles: list[str]) -> list[Passag
 @pytest.fixture(scope="module")
 def decree() -> list[Passage]:
     # retrieval order deliberately puts the answering article second
-    return _article_passages("민원처리에관한법률_시행령.md", "민원 처리에 관한 법률 시행령", ["제15조", "제14조", "제19조"])
+    return _article_passages("민원처리에관한법률_시행령.md", "민원 처리에 관한 법률 시행령",
+                             ["제15조", "제14조", "제19조"])
 
 
 def test_the_period_asked_for_leads_with_the_items_of_its_rule(decree):

@@ -56,7 +56,8 @@ def test_docx_headings_table_and_article_in_document_order(tmp_path: Path) -> No
     assert para.text.startswith("이 규정은 청사 방문") and para.heading_path == ("청사 관리 규정",)
     assert table.text == "구분 | 처리기간\n정보공개 | 10일"
     assert article.article == "제3조" and article.heading_path == ("청사 관리 규정", "세부 기준")
-    assert article.text == "제3조(처리기간) 민원은 접수한 날부터 7일 이내에 처리한다.\n② 부득이한 경우 한 차례 연장할 수 있다."
+    assert article.text == ("제3조(처리기간) 민원은 접수한 날부터 7일 이내에 처리한다.\n"
+                            "② 부득이한 경우 한 차례 연장할 수 있다.")
     assert tail.text == "담당 부서는 총무과이다." and tail.article is None
 
 

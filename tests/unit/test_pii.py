@@ -187,7 +187,8 @@ def test_self_introduced_and_signed_names_are_masked(text, expected):
 
 @pytest.mark.parametrize("text", [
     "저는 주부입니다.", "저는 임차인입니다.", "저는 공무원입니다.", "저는 민원인입니다.", "저는 자영업자인데요",
-    "감사 드림", "주민센터 드림", "청사 민원인 주차장 이용 시간은?", "저는 서울에 삽니다.", "저는 시민으로서 건의합니다.",
+    "감사 드림", "주민센터 드림", "청사 민원인 주차장 이용 시간은?", "저는 서울에 삽니다.",
+    "저는 시민으로서 건의합니다.",
 ])
 def test_self_descriptions_that_are_not_names_stay(text):
     assert mask_pii(text).found == []
