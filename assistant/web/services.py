@@ -192,14 +192,6 @@ class Core:
     def indexes_holding(self, doc_id: str) -> list[str]:
         return [n for n in self.indexes() if doc_id in self.store(n).manifest().documents]
 
-    def passage(self, user: Principal, doc_id: str, ordinal: int, index_name: str | None = None) -> dict[str, Any]:
-        doc = self.find_document(user, doc_id, index_name)
-        snap = self.retriever(doc["index"]).snapshot
-        chunks = snap.chunks_of(doc_id, [ordinal])
-        if not chunks:
-            raise NotVisible(f"문서 '{doc_id}'의 {ordinal}번째 구절이 없습니다.")
-        return {"doc": doc, "text": chunks[0].text, "location": chunks[0].location}
-
     # ------------------------------------------------------------------ model tasks
     def search(self, user: Principal, query: str, *, k: int | None = None, mode: str | None = None,
                index_name: str | None = None, doc_ids: Sequence[str] = ()) -> list[Any]:
