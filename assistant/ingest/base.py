@@ -5,6 +5,7 @@ Every parser — built-in or added later — registers the same way, so nothing 
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -13,14 +14,26 @@ from pathlib import Path
 from assistant.errors import ParseError, UnsupportedFormat
 from assistant.types import ParsedDocument
 
+log = logging.getLogger(__name__)
+
 
 class Parser(ABC):
-    """Reads one file into blocks with their locations. Subclasses fill in ``parse``."""
+    """Reads one file into blocks with their locations. Subclasses fill in ``parse``.
+
+    A parser may put ``metadata["warnings"]`` (a list of sentences for people) in its result when it read
+    the file but had to replace or skip something.
+    """
 
     #: lower-case extensions with the dot, e.g. (".pdf",)
     extensions: tuple[str, ...] = ()
     #: short type name stored as document metadata, e.g. "pdf"
     doc_type: str = ""
+    #: the reason shown when the format's library fails on the file (what is wrong, what to do)
+    damaged: str = ""
+
+    def damaged_reason(self) -> str:
+        return self.damaged or (f"{self.doc_type.upper()} 파일이 손상되었거나 형식이 맞지 않아 읽을 수 없습니다. "
+                                "원본 프로그램에서 열어 다시 저장한 뒤 올려 주세요.")
 
     @abstractmethod
     def parse(self, path: Path) -> ParsedDocument:
@@ -82,12 +95,21 @@ def parse_file(path: Path, max_bytes: int | None = None) -> ParsedDocument:
         raise ParseError(path, "읽기 권한이 없습니다. 파일 권한을 확인하세요.") from None
     try:
         doc = parser.parse(path)
-    except ParseError:
-        raise
-    except Exception as exc:  # a library failing on malformed input
-        reason = f"손상되었거나 형식이 다릅니다: {type(exc).__name__}: {exc}"
-        raise ParseError(path, f"{parser.doc_type.upper()} 파일을 읽을 수 없습니다 ({reason}).") from exc
+    except (ParseError, MemoryError):
+        raise   # a MemoryError is the memory budget's to report (assistant.ingest.budget)
+    except RecursionError as exc:
+        _log_failure(path, parser, exc)
+        raise ParseError(path, "문서 구조가 비정상적으로 깊게 겹쳐 있어 읽을 수 없습니다. "
+                               "원본 프로그램에서 열어 다시 저장한 뒤 올려 주세요.") from exc
+    except Exception as exc:  # a library failing on malformed input: its message is for the log only
+        _log_failure(path, parser, exc)
+        raise ParseError(path, parser.damaged_reason()) from exc
     return _normalised(doc)
+
+
+def _log_failure(path: Path, parser: Parser, exc: BaseException) -> None:
+    log.warning("%s parser failed on %s: %s: %.300s", parser.doc_type, path, type(exc).__name__, exc)
+    log.debug("traceback of the %s parser on %s", parser.doc_type, path, exc_info=exc)
 
 
 def _normalised(doc: ParsedDocument) -> ParsedDocument:

@@ -64,7 +64,9 @@ def parse_bounded(path: Path, doc_id: str, params: Any, budget: Budget) -> Parse
     from assistant.korean.sentences import regex_sentences
 
     document = parse_file(path, max_bytes=budget.max_bytes)
-    document, warnings = bound_document(document)
+    document, reshaped = bound_document(document)
+    # what the reader replaced or skipped (damaged bytes, pages past the limit), then what was reshaped
+    warnings = [str(w) for w in document.metadata.get("warnings") or []] + reshaped
     to_split: list[str] = []
 
     def record(text: str) -> list[str]:

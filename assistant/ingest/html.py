@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
+from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from assistant.errors import ParseError
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import BlockBuilder
-from assistant.ingest.encoding import decode_text
+from assistant.ingest.encoding import decode_document
 from assistant.types import ParsedDocument
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
@@ -19,6 +21,8 @@ _DROP = ("script", "style", "nav", "noscript", "template", "iframe", "svg", "hea
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _TEXT_BLOCKS = {"p", "pre", "blockquote", "address", "figcaption", "caption", "dt", "dd"}
 _SKIP_STRINGS = (Comment, Doctype, ProcessingInstruction)
+# XHTML (an "<?xml" prologue) is read as HTML on purpose: the HTML parser never expands entity declarations
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -103,11 +107,13 @@ class _Walker:
 class HtmlParser(Parser):
     extensions = (".html", ".htm")
     doc_type = "html"
+    damaged = ("HTML 파일의 구조가 손상되어 읽을 수 없습니다. "
+               "브라우저에서 페이지를 다시 저장하거나 텍스트(.txt)로 저장해 올려 주세요.")
 
     def parse(self, path: Path) -> ParsedDocument:
         data = path.read_bytes()
-        text, encoding = decode_text(data, path, declared=declared_charset(data))
-        soup = BeautifulSoup(text, "lxml")
+        decoded = decode_document(data, path, declared=declared_charset(data))
+        soup = BeautifulSoup(decoded.text, "lxml")
         title_tag = soup.find("title")
         title = _text(title_tag).replace("\n", " ") if title_tag else ""
         for tag in soup.find_all(_DROP):
@@ -120,4 +126,7 @@ class HtmlParser(Parser):
             raise ParseError(path, "HTML 문서에 본문 텍스트가 없습니다 (스크립트·메뉴만 있음). "
                                    "저장한 페이지 내용을 확인하세요.")
         title = title or walker.first_h1 or path.stem
-        return ParsedDocument(str(path), title, self.doc_type, blocks, {"encoding": encoding})
+        meta: dict[str, Any] = {"encoding": decoded.encoding}
+        if decoded.warnings:
+            meta["warnings"] = list(decoded.warnings)
+        return ParsedDocument(str(path), title, self.doc_type, blocks, meta)

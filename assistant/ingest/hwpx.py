@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -10,12 +11,16 @@ from typing import Any
 from hwp_hwpx_parser import HWPXReader
 
 from assistant.errors import ParseError
+from assistant.ingest.archive import GuardedZip, check_zip
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import guess_title
 from assistant.ingest.hwp_common import NO_TEXT, blocks_from_text, extract_options
 from assistant.types import ParsedDocument
 
+log = logging.getLogger(__name__)
+
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BAD_XML = "HWPX 본문 XML이 손상되어 읽을 수 없습니다. 한글에서 열어 다시 저장해 주세요."
 _INLINE = {"lineBreak": "\n", "tab": "\t", "nbSpace": " ", "fwSpace": " ", "hyphen": "-"}
 
 
@@ -33,7 +38,13 @@ def run_text(t_elem: ET.Element) -> str:
 
 
 class _Reader(HWPXReader):
-    """The library reads only ``<hp:t>``'s leading text and loses everything after a line break or tab."""
+    """The library reads only ``<hp:t>``'s leading text and loses everything after a line break or tab.
+    Its zip is a :class:`GuardedZip` (members read within limits, no XML entity declarations)."""
+
+    def _open(self) -> zipfile.ZipFile:
+        if self._zipfile is None:  # type: ignore[has-type]  # set (untyped) by the library's __init__
+            self._zipfile = GuardedZip(self.filepath)
+        return self._zipfile
 
     def _process_para_element(self, elem: ET.Element, options: Any, state: dict[str, Any],
                               in_memo_content: bool) -> None:
@@ -61,12 +72,13 @@ def _check(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         raise ParseError(path, "HWPX 파일이 아니거나 손상되었습니다 (ZIP 구조가 아님). "
                                "한글에서 다시 저장해 올려 주세요.")
+    check_zip(path)
 
 
 def package_metadata(path: Path) -> dict[str, str]:
     """Title and creator from ``Contents/content.hpf`` (OPF metadata), when present."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with GuardedZip(path) as zf:
             root = ET.fromstring(zf.read("Contents/content.hpf"))
     except (KeyError, ET.ParseError, zipfile.BadZipFile):
         return {}
@@ -84,6 +96,7 @@ def package_metadata(path: Path) -> dict[str, str]:
 class HwpxParser(Parser):
     extensions = (".hwpx",)
     doc_type = "hwpx"
+    damaged = "한글(HWPX) 파일이 손상되어 내용을 읽을 수 없습니다. 한글에서 열어 다시 저장한 뒤 올려 주세요."
 
     def parse(self, path: Path) -> ParsedDocument:
         _check(path)
@@ -97,8 +110,10 @@ class HwpxParser(Parser):
                                        "한글에서 암호를 해제한 뒤 다시 저장해 올려 주세요.")
             text = reader.extract_text(extract_options())
         except ET.ParseError as exc:
-            raise ParseError(path, f"HWPX 본문 XML이 손상되었습니다 ({exc}). "
-                                   "한글에서 열어 다시 저장해 주세요.") from exc
+            if "out of memory" in str(exc):   # expat ran into the memory limit: not a damaged file
+                raise MemoryError(str(exc)) from exc
+            log.warning("HWPX XML error in %s: %s", path, exc)
+            raise ParseError(path, _BAD_XML) from exc
         finally:
             reader.close()
         blocks = blocks_from_text(text)

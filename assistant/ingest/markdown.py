@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import ParseError
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import BlockBuilder, guess_title
-from assistant.ingest.encoding import decode_text
+from assistant.ingest.encoding import decode_document
 from assistant.ingest.frontmatter import normalise_metadata, split_front_matter
 from assistant.korean import statute
 from assistant.types import ParsedDocument
@@ -138,17 +139,21 @@ class _MarkdownReader:
 class MarkdownParser(Parser):
     extensions = (".md", ".markdown")
     doc_type = "md"
+    damaged = "Markdown 파일을 읽을 수 없습니다. 파일이 손상되었을 수 있습니다. UTF-8 텍스트로 다시 저장해 올려 주세요."
 
     def parse(self, path: Path) -> ParsedDocument:
-        text, encoding = decode_text(path.read_bytes(), path)
+        decoded = decode_document(path.read_bytes(), path)
+        text, encoding = decoded.text, decoded.encoding
         raw_meta, body = split_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
-        meta = normalise_metadata(raw_meta)
+        meta: dict[str, Any] = dict(normalise_metadata(raw_meta))
         reader = _MarkdownReader(meta.get("제목") or None)
         reader.feed(body)
         blocks = reader.builder.finish()
         if not blocks:
             raise ParseError(path, "Markdown 파일에 본문이 없습니다 (머리말·제목만 있음). 내용을 확인하세요.")
         meta["encoding"] = encoding
+        if decoded.warnings:
+            meta["warnings"] = list(decoded.warnings)
         # PDF-derived Markdown (page markers) opens with cover-page debris: never guess a title from it
         guessed = None if reader.page is not None else guess_title(blocks)
         title = reader.title or guessed or path.stem

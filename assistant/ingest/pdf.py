@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
 from assistant.errors import ParseError
 from assistant.ingest.base import Parser, register
@@ -19,17 +20,31 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 _BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")
 _ENCRYPTED = ("암호화된 PDF입니다. 암호를 입력해야 열리는 문서는 읽을 수 없습니다. "
               "PDF 뷰어에서 암호를 해제해 다시 저장한 뒤 올려 주세요.")
-_CORRUPT = "PDF 파일이 손상되었거나 올바른 PDF가 아닙니다 ({}). 원본을 다시 내려받거나 PDF로 다시 저장해 주세요."
+log = logging.getLogger(__name__)
+
+#: pages read per file; a longer PDF is read up to here, with a warning
+MAX_PAGES = 2_000
+
+_CORRUPT = "PDF 파일이 손상되었거나 올바른 PDF가 아닙니다. 원본을 다시 내려받거나 PDF로 다시 저장해 주세요."
+_TOO_COMPLEX = ("PDF 구조가 비정상적으로 크거나 스스로를 가리키는 순환이 있어 읽지 않았습니다 (손상되었거나 조작된 "
+                "파일일 수 있음). 원본을 다시 내려받거나 PDF 뷰어에서 다시 저장해 주세요.")
 _NO_TEXT = ("PDF에서 텍스트를 추출할 수 없습니다. 스캔한 이미지로 된 PDF로 보입니다. "
             "OCR(문자 인식)로 텍스트를 만든 뒤 다시 올려 주세요.")
 _GENERIC_TITLES = {"untitled", "제목 없음", "제목없음", "microsoft word", "document", "문서"}
 
 
+def _refused(path: Path, exc: Exception) -> ParseError:
+    """The reason for a pypdf failure; pypdf's own words go to the log."""
+    log.warning("pypdf failed on %s: %s: %.300s", path, type(exc).__name__, exc)
+    looping = isinstance(exc, LimitReachedError) or "cycl" in str(exc).lower()
+    return ParseError(path, _TOO_COMPLEX if looping else _CORRUPT)
+
+
 def _open(path: Path) -> PdfReader:
     try:
         reader = PdfReader(path)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ParseError(path, _CORRUPT.format(type(exc).__name__)) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise _refused(path, exc) from exc
     if reader.is_encrypted:
         try:
             if not reader.decrypt(""):
@@ -62,24 +77,60 @@ def meaningful_title(raw: object) -> str | None:
 class PdfParser(Parser):
     extensions = (".pdf",)
     doc_type = "pdf"
+    damaged = _CORRUPT
 
     def parse(self, path: Path) -> ParsedDocument:
         reader = _open(path)
         try:
-            pages = list(reader.pages)
-            blocks = [b for number, page in enumerate(pages, start=1)
-                      for b in page_blocks(page.extract_text() or "", number)]
-            info = reader.metadata
+            count = len(reader.pages)
+            blocks, unreadable = _read_pages(reader, min(count, MAX_PAGES), path)
         except FileNotDecryptedError as exc:
             raise ParseError(path, _ENCRYPTED) from exc
-        except PdfReadError as exc:
-            raise ParseError(path, _CORRUPT.format(type(exc).__name__)) from exc
-        if not pages:
+        except PyPdfError as exc:
+            raise _refused(path, exc) from exc
+        if not count:
             raise ParseError(path, "PDF에 쪽이 하나도 없습니다. 원본 파일을 확인하세요.")
         if not any(b.text.strip() for b in blocks):
-            raise ParseError(path, _NO_TEXT)
-        title = meaningful_title(info.title if info else None) or path.stem
-        meta = {"page_count": str(len(pages))}
-        if info and info.author and info.author.strip() not in ("", "anonymous"):
-            meta["author"] = info.author.strip()
+            raise ParseError(path, _CORRUPT if unreadable else _NO_TEXT)
+        raw_title, author = _info(reader)
+        title = meaningful_title(raw_title) or path.stem
+        meta: dict[str, Any] = {"page_count": str(count)}
+        if isinstance(author, str) and author.strip() not in ("", "anonymous"):
+            meta["author"] = author.strip()
+        warnings = []
+        if count > MAX_PAGES:
+            warnings.append(f"쪽이 {count:,}쪽으로 한 파일의 한도({MAX_PAGES:,}쪽)를 넘어 앞 {MAX_PAGES:,}쪽만 "
+                            "읽었습니다. 나머지가 필요하면 파일을 나누어 올려 주세요.")
+        if unreadable:
+            shown = ", ".join(str(n) for n in unreadable[:10]) + (" 등" if len(unreadable) > 10 else "")
+            warnings.append(f"손상된 쪽 {len(unreadable):,}개({shown}쪽)의 텍스트를 읽지 못하고 건너뛰었습니다.")
+        if warnings:
+            meta["warnings"] = warnings
         return ParsedDocument(str(path), title, self.doc_type, blocks, meta)
+
+
+def _read_pages(reader: PdfReader, count: int, path: Path) -> tuple[list[Block], list[int]]:
+    """Blocks of the first ``count`` pages and the numbers of pages whose text could not be extracted
+    (one broken page costs only itself)."""
+    blocks: list[Block] = []
+    unreadable: list[int] = []
+    for number in range(1, count + 1):
+        try:
+            text = reader.pages[number - 1].extract_text() or ""
+        except (MemoryError, FileNotDecryptedError):
+            raise
+        except Exception as exc:  # noqa: BLE001 — pypdf fails in many ways on a broken page
+            log.info("pypdf could not extract page %d of %s: %s: %.200s", number, path, type(exc).__name__, exc)
+            unreadable.append(number)
+            continue
+        blocks += page_blocks(text, number)
+    return blocks, unreadable
+
+
+def _info(reader: PdfReader) -> tuple[object, object]:
+    """``(title, author)`` from the document information dictionary; None for what is missing or broken."""
+    try:
+        info = reader.metadata
+        return (info.title, info.author) if info else (None, None)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return None, None

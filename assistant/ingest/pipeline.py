@@ -8,6 +8,7 @@ generations (see ``assistant.index.store``), so an interruption loses only the u
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from assistant.korean.morph import content_terms_batch
 from assistant.korean.sentences import split_sentences_batch
 from assistant.retrieve.filters import ACCESS_LEVELS
 from assistant.types import Chunk, ParsedDocument
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -243,7 +246,9 @@ class Ingestor:
         except ParseError as exc:
             return FileOutcome(shown, "failed", exc.reason), None
         except OSError as exc:
-            return FileOutcome(shown, "failed", f"파일을 읽을 수 없습니다: {exc.strerror or exc}"), None
+            log.warning("cannot read %s: %s", path, exc)
+            return FileOutcome(shown, "failed", "파일을 읽을 수 없습니다. 파일이 있는지, 읽을 권한이 있는지 "
+                                               "확인하세요."), None
 
     def _process(self, docs: list[_Parsed], report: IngestReport) -> list[NewDocument]:
         """Split, chunk, analyse and embed a batch of parsed documents."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import ParseError
 from assistant.ingest.base import Parser, register
 from assistant.ingest.blocks import BlockBuilder, guess_title
-from assistant.ingest.encoding import decode_text
+from assistant.ingest.encoding import decode_document
 from assistant.korean import statute
 from assistant.types import ParsedDocument
 
@@ -29,10 +30,11 @@ def paragraphs(text: str) -> list[list[str]]:
 class TextParser(Parser):
     extensions = (".txt",)
     doc_type = "txt"
+    damaged = "텍스트 파일을 읽을 수 없습니다. 파일이 손상되었을 수 있습니다. UTF-8 텍스트로 다시 저장해 올려 주세요."
 
     def parse(self, path: Path) -> ParsedDocument:
-        text, encoding = decode_text(path.read_bytes(), path)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        decoded = decode_document(path.read_bytes(), path)
+        text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
         pages = text.split("\f")
         builder = BlockBuilder(detect_statute=True)
         for number, page_text in enumerate(pages, start=1):
@@ -43,7 +45,9 @@ class TextParser(Parser):
         if not blocks:
             raise ParseError(path, "파일에 추출할 텍스트가 없습니다 (공백뿐입니다). 내용이 있는 파일인지 확인하세요.")
         title = guess_title(blocks) or path.stem
-        meta = {"encoding": encoding}
+        meta: dict[str, Any] = {"encoding": decoded.encoding}
         if len(pages) > 1:
             meta["page_count"] = str(len(pages))
+        if decoded.warnings:
+            meta["warnings"] = list(decoded.warnings)
         return ParsedDocument(str(path), title, self.doc_type, blocks, meta)

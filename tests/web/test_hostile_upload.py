@@ -36,6 +36,7 @@ def test_a_hostile_upload_does_not_hold_up_another_users_document(make_app, tmp_
         assert theirs["status"] == "done", theirs
         items = {i["file"]: i for i in theirs["items"]}
         assert len(items) == len(sent.json()["accepted"])
+        assert any("대체" in w for w in items[made["bad_byte_utf8"].name]["warnings"])
         for item in items.values():
             if item["status"] == "failed":
                 assert re.search("[가-힣]", item["reason"]) and not LIBRARY_WORDS.search(item["reason"]), item
