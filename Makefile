@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := fonts-nanum chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install system-deps lint bench bench-web eval sample-index clean
+.PHONY: run test install system-deps lint bench bench-web bench-fuzz eval sample-index clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: $(STAMP)
 # 20 users asking the web app over loopback for 60 s (needs the sample index that `make run` builds)
 bench-web: sample-index
 	$(PY) bench/bench_web.py --index $(SAMPLE_INDEX)
+
+# hostile input: 1,500 mutants of the shared corpus ingested in budgeted batches (~15 min; --files 100 for a smoke run)
+bench-fuzz: $(STAMP)
+	$(PY) bench/fuzz_ingest.py --files 1500 --batch-size 50
 
 # full evaluation (all gold sets, dev and test/blind side by side, every configuration) → eval/reports/latest/report.md
 eval: $(STAMP) system-deps
