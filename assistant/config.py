@@ -142,6 +142,11 @@ class Settings(BaseSettings):
     upload_max_request_mb: float = Field(200.0, description=(
         "Largest upload request (all its files together), in MB: refused from its Content-Length, or as soon as that "
         "many bytes have arrived."))
+    storage_quota_mb: float = Field(20_480.0, description=(
+        "Storage for uploaded documents and batch job folders, in MB; an upload that would not fit is refused "
+        "with a clear message (0 = no quota)."))
+    job_result_days: int = Field(7, description=(
+        "Days a batch job's result zip is kept on the server (0 = until the job is deleted)."))
     upload_max_files: int = Field(50, description=(
         "Most files accepted in one upload or one batch job (zip members included)."))
     rate_limit_per_minute: int = Field(30, description=(

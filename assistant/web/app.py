@@ -130,7 +130,8 @@ def _mount(app: FastAPI) -> None:
 
 
 def _install_handlers(app: FastAPI, st: AppState) -> None:
-    app.add_middleware(BodyLimit, limit=int(st.settings.upload_max_request_mb * 1024 * 1024))
+    app.add_middleware(BodyLimit, limit=int(st.settings.upload_max_request_mb * 1024 * 1024),
+                       room=lambda: storage_room(st))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -171,13 +172,18 @@ def _install_handlers(app: FastAPI, st: AppState) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
+#: requests that store what they carry (uploads, batch jobs): they also count against the storage quota
+STORING_PATHS = ("/api/documents", "/api/batch")
+
+
 class BodyLimit:
     """Refuse a request body over ``limit`` bytes: at once from its Content-Length, and otherwise (chunked
     uploads) as soon as the bytes received pass the limit — an oversize upload is never read to its end.
-    The per-file limit (``upload_max_mb``) is checked as each file is saved; this bounds a whole request."""
+    The per-file limit (``upload_max_mb``) is checked as each file is saved; this bounds a whole request.
+    Uploads are also refused (507) when they would not fit in what is left of the storage quota."""
 
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, room: Any = None) -> None:
+        self.app, self.limit, self.room = app, limit, room
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -187,6 +193,14 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._too_large(send)
             return
+        limit, full = self.limit, False
+        if self.room is not None and scope["method"] == "POST" and scope["path"] in STORING_PATHS:
+            left = self.room()
+            if left is not None and left < limit:
+                limit, full = max(left, 0), True
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    await self._storage_full(send)
+                    return
         received = 0
         exceeded = sent = False
 
@@ -195,7 +209,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     exceeded = True
                     raise _TooLarge()
             return message
@@ -205,7 +219,7 @@ class BodyLimit:
             if exceeded:  # whatever the app made of the cut-off body, the answer is 413
                 if not sent:
                     sent = True
-                    await self._too_large(send)
+                    await (self._storage_full(send) if full else self._too_large(send))
                 return
             sent = sent or message["type"] == "http.response.start"
             await send(message)
@@ -216,13 +230,20 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not sent:
-            await self._too_large(send)
+            await (self._storage_full(send) if full else self._too_large(send))
 
     async def _too_large(self, send: Any) -> None:
         mb = self.limit / 1024 / 1024
-        body = json.dumps({"detail": f"한 번에 보낼 수 있는 크기({mb:.0f}MB)를 넘었습니다. 파일을 나누어 "
-                                     "여러 번 올리세요."}, ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413,
+        await self._refuse(send, 413, f"한 번에 보낼 수 있는 크기({mb:.0f}MB)를 넘었습니다. 파일을 나누어 여러 번 "
+                                      "올리세요.")
+
+    async def _storage_full(self, send: Any) -> None:
+        await self._refuse(send, 507, "서버의 문서 저장 공간이 부족해 더 올릴 수 없습니다. 관리자에게 저장 공간 "
+                                      "정리나 한도 조정을 요청하세요.")
+
+    async def _refuse(self, send: Any, status: int, message: str) -> None:
+        body = json.dumps({"detail": message}, ensure_ascii=False).encode("utf-8")
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
@@ -230,6 +251,33 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def storage_room(st: AppState) -> int | None:
+    """Bytes left of ``storage_quota_mb`` for uploads and job folders (None = no quota)."""
+    quota = st.settings.storage_quota_mb
+    if quota <= 0:
+        return None
+    return int(quota * 1024 * 1024) - folder_bytes(st.data_dir / "uploads") - folder_bytes(st.data_dir / "jobs")
+
+
+def folder_bytes(folder: Path) -> int:
+    total = 0
+    stack = [folder]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total
 
 
 def _message(exc: StarletteHTTPException) -> str:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,7 @@ class Worker:
 
     def start(self) -> None:
         self.requeue_unfinished()
+        self.expire_results()
         self._thread = threading.Thread(target=self._loop, name="assistant-jobs", daemon=True)
         self._thread.start()
 
@@ -77,8 +80,27 @@ class Worker:
                              .values(status="queued", message="서버 재시작 후 다시 대기 중", updated_at=utcnow()))
             return int(res.rowcount or 0)
 
+    def expire_results(self, now: datetime | None = None) -> int:
+        """Delete batch results older than ``job_result_days`` (their folder and zip); the job stays listed."""
+        days = self.core.settings.job_result_days
+        if days <= 0:
+            return 0
+        cutoff = (now or utcnow()) - timedelta(days=days)
+        with self.sessions.begin() as db:
+            old = db.scalars(select(Job).where(Job.status.in_(("done", "failed")), Job.updated_at < cutoff,
+                                               Job.result_path != "")).all()
+            for job in old:
+                shutil.rmtree(self.data_dir / "jobs" / job.id, ignore_errors=True)
+                job.result_path = ""
+                job.message = f"{job.message} · 결과 보관 기간({days}일)이 지나 결과 파일을 지웠습니다"[:500]
+        return len(old)
+
     def _loop(self) -> None:
+        last_sweep = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() - last_sweep > 3600:
+                self.expire_results()
+                last_sweep = time.monotonic()
             job_id = self._claim()
             if job_id is None:
                 self._wake.wait(2.0)

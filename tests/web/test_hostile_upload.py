@@ -43,3 +43,38 @@ def test_a_hostile_upload_does_not_hold_up_another_users_document(make_app, tmp_
         # the uploads list shows the failed ones with their reasons, in Korean
         pending = attacker.get("/api/documents").json()["uploads"]
         assert any(u["status"] == "failed" and "압축" in u["error"] for u in pending), pending
+
+
+def test_uploads_count_against_the_storage_quota(make_app):
+    app = make_app(storage_quota_mb=0.5)
+    with TestClient(app) as c:
+        login(c, "officer")
+        big = "민원 처리 안내. ".encode() * 30_000                     # ~0.6 MB: more than the quota holds
+        r = c.post("/api/documents", data={"access_level": "공개"},
+                   files=[("files", ("큰안내.txt", big, "text/plain"))])
+        assert r.status_code == 507 and "저장 공간" in r.json()["detail"]
+        small = c.post("/api/documents", data={"access_level": "공개"},
+                       files=[("files", ("작은안내.md", "# 안내\n\n작은 문서입니다.\n".encode(), "text/markdown"))])
+        assert small.status_code == 200, small.text
+    assert not list((app.state.assistant.data_dir / "uploads").rglob("큰안내*"))
+
+
+def test_batch_results_are_deleted_after_their_retention(make_app):
+    from datetime import timedelta
+
+    from assistant.web.db import utcnow
+
+    app = make_app(job_result_days=7)
+    with TestClient(app) as c:
+        login(c, "officer")
+        r = c.post("/api/batch", files=[("files", ("보고.md", "# 보고\n\n처리기간은 7일이다.\n".encode(),
+                                                   "text/markdown"))])
+        job = wait_job(c, r.json()["job"]["id"])
+        assert job["status"] == "done" and job["download"]
+        worker = app.state.assistant.worker
+        assert worker.expire_results(now=utcnow()) == 0                  # still within the retention
+        assert worker.expire_results(now=utcnow() + timedelta(days=8)) == 1
+        after = c.get(f"/api/jobs/{job['id']}").json()
+        assert after["download"] is None and "보관 기간" in after["message"]
+        assert c.get(f"/api/jobs/{job['id']}/result").status_code == 409
+    assert not (app.state.assistant.data_dir / "jobs" / job["id"]).exists()
