@@ -133,6 +133,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if outcome.status == "failed":
             # tqdm.write keeps the bar intact and still prints when the bar is disabled (--quiet)
             bar.write(f"실패: {outcome.path} — {outcome.reason}", file=sys.stderr)
+        for warning in outcome.warnings:   # read, but something was replaced, skipped or reshaped
+            bar.write(f"주의: {outcome.path} — {warning}", file=sys.stderr)
 
     def set_total(n: int) -> None:
         if args.quiet:  # one line even when quiet: scripts (and tests) can tell the work has begun

@@ -159,8 +159,14 @@ def cmd_draft_reply(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(draft.to_json(), ensure_ascii=False, indent=2))
     else:
+        from datetime import date, datetime
+
+        from assistant.output.notation import format_date, format_datetime
+
         dl = draft.deadline
-        due = dl["due_at"].replace("T", " ") if dl.get("due_at") else dl["due"]
+        # the official notation ("2026. 12. 9." / "2026. 12. 9. 14:00"), as in the written draft
+        due = (format_datetime(datetime.fromisoformat(dl["due_at"])) if dl.get("due_at")
+               else format_date(date.fromisoformat(dl["due"])))
         print(f"민원 유형: {draft.complaint_type_label}\n처리기한: {due} ({dl['period_article']})")
         if draft.masked:
             kinds = sorted({m["kind"] for m in draft.masked})
