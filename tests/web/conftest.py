@@ -52,8 +52,15 @@ def make_app(web_index, tmp_path):
     from assistant.web.app import create_app
     from assistant.web.services import Core
 
-    def build(data_dir: Path | None = None, users: bool = True, **over):
-        settings = make_settings(web_index, data_dir or tmp_path / "data", **over)
+    def build(data_dir: Path | None = None, users: bool = True, private_index: bool = False, **over):
+        """``private_index``: the app indexes into its own copy, for tests whose uploads would otherwise
+        change what later tests (sharing the session's index) find."""
+        index = web_index
+        if private_index:
+            index = tmp_path / "private-index"
+            if not index.exists():
+                shutil.copytree(web_index, index)
+        settings = make_settings(index, data_dir or tmp_path / "data", **over)
         app = create_app(settings, core=Core(settings))
         if users:
             add_users(app)

@@ -317,7 +317,7 @@ def test_retention_removes_old_entries_and_the_rest_still_verifies(make_app):
 # ---------------------------------------------------------------------------------------------- small leaks
 
 def test_upload_names_lose_invisible_characters_and_long_korean_names_fit(make_app):
-    app = make_app()
+    app = make_app(private_index=True)
     long_name = "가" * 120 + ".txt"                      # 360 bytes in UTF-8: over the 255-byte limit
     with _client(app, "10.0.0.70") as c:
         login(c, "officer")

@@ -15,7 +15,7 @@ LIBRARY_WORDS = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback")
 
 
 def test_a_hostile_upload_does_not_hold_up_another_users_document(make_app, tmp_path):
-    app = make_app(upload_max_mb=5.0)
+    app = make_app(upload_max_mb=5.0, private_index=True)
     made = hostile.write_all(tmp_path / "hostile")
     with TestClient(app) as attacker, TestClient(app) as colleague:
         login(attacker, "officer")
@@ -46,7 +46,7 @@ def test_a_hostile_upload_does_not_hold_up_another_users_document(make_app, tmp_
 
 
 def test_uploads_count_against_the_storage_quota(make_app):
-    app = make_app(storage_quota_mb=0.5)
+    app = make_app(storage_quota_mb=0.5, private_index=True)
     with TestClient(app) as c:
         login(c, "officer")
         big = "민원 처리 안내. ".encode() * 30_000                     # ~0.6 MB: more than the quota holds
