@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -74,19 +74,13 @@ class BatchReport:
 KST = timezone(timedelta(hours=9))
 
 
-def summary_output_document(summary: Summary, *, mask_personal_data: bool = False):  # -> OutputDocument
+def summary_output_document(summary: Summary):  # -> OutputDocument
     """The file a summary is saved as: title, the source file's name (never a server path), the date in the
-    official notation ("2026. 12. 6."), then the 개조식 lines. ``mask_personal_data``: personal data in the
-    title and the lines is masked (the web app's batch jobs, whose results are stored on the server)."""
+    official notation ("2026. 12. 6."), then the 개조식 lines."""
     today = datetime.now(KST).date()
     meta = [f"원문: {Path(summary.source).name}",
             f"요약: 개조식 {summary.lines}줄 · {today.year}. {today.month}. {today.day}. 작성"]
-    title, text = summary.title, summary.text
-    if mask_personal_data:
-        from assistant.tasks.pii import mask_pii
-
-        title, text = mask_pii(title).text, mask_pii(text).text
-    return document_from_text(f"{title} — 요약", text, meta)
+    return document_from_text(f"{summary.title} — 요약", summary.text, meta)
 
 
 def output_names(files: Sequence[Path]) -> dict[Path, str]:
@@ -254,7 +248,11 @@ def _one(path: Path, shown: str, supported: bool, name: str, out: Path, fmts: li
                          seconds=0.0, error="", outputs=list(previous.get("outputs", [])))
     try:
         summary = summarize_document(path, settings=settings, generator=gen, length=max_lines)
-        written = write_outputs(summary_output_document(summary, mask_personal_data=masked), out / name, fmts)
+        if masked:  # the web app's batch jobs: results are stored on the server
+            from assistant.tasks.pii import mask_pii
+
+            summary = replace(summary, title=mask_pii(summary.title).text, text=mask_pii(summary.text).text)
+        written = write_outputs(summary_output_document(summary), out / name, fmts)
     except AssistantError as exc:
         item = BatchItem(file=shown, status="failed", seconds=time.perf_counter() - t0, error=str(exc))
     except Exception:  # noqa: BLE001 — one broken file must not stop an overnight batch
@@ -263,12 +261,7 @@ def _one(path: Path, shown: str, supported: bool, name: str, out: Path, fmts: li
                          error="예기치 않은 오류로 요약하지 못했습니다. 파일이 손상되었을 수 있습니다 "
                                "(자세한 내용은 서버 기록).")
     else:
-        title = summary.title
-        if masked:
-            from assistant.tasks.pii import mask_pii
-
-            title = mask_pii(title).text
-        item = BatchItem(file=shown, title=title, status="ok", lines=summary.lines,
+        item = BatchItem(file=shown, title=summary.title, status="ok", lines=summary.lines,
                          seconds=time.perf_counter() - t0, outputs=[str(p) for p in written])
     state.record(source, digest, item)
     return item

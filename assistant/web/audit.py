@@ -82,6 +82,12 @@ def entry_digest(key: bytes, e: AuditEntry) -> str:
     return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _lock_chain(db: Session) -> None:
+    """Take the chain head for this transaction (an UPDATE that changes nothing): from here to commit no
+    other writer can append or prune — the SQLite write lock, or PostgreSQL's row lock."""
+    db.execute(update(AuditChain).where(AuditChain.id == 1).values(last_id=AuditChain.last_id))
+
+
 def record(db: Session, key: bytes, *, user_id: int | None, username: str, action: str, query: str = "",
            doc_ids: Sequence[str] = (), detail: str = "", result: str = "ok",
            docs: dict[str, DocMeta] | None = None) -> AuditEntry:
@@ -90,8 +96,7 @@ def record(db: Session, key: bytes, *, user_id: int | None, username: str, actio
     ids = list(dict.fromkeys(doc_ids))
     titles = [docs[d].title if d in docs else d for d in ids]
     scope = sorted({docs[d].scope for d in ids if d in docs} | ({"(알 수 없음)"} if set(ids) - set(docs) else set()))
-    # lock the chain head first: from here to commit no other writer can append
-    db.execute(update(AuditChain).where(AuditChain.id == 1).values(last_id=AuditChain.last_id))
+    _lock_chain(db)
     row = db.execute(select(AuditChain.last_id, AuditChain.last_hash, AuditChain.anchor_id)
                      .where(AuditChain.id == 1)).one_or_none()
     if row is None:
@@ -152,7 +157,7 @@ def prune(db: Session, key: bytes, days: int, *, now: datetime | None = None) ->
     if days <= 0:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=days)
-    db.execute(update(AuditChain).where(AuditChain.id == 1).values(last_id=AuditChain.last_id))
+    _lock_chain(db)
     last = db.scalars(select(AuditEntry).where(AuditEntry.created_at < cutoff)
                       .order_by(AuditEntry.id.desc()).limit(1)).first()
     if last is None:

@@ -11,7 +11,6 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.tasks.pii import mask_for_log
 from assistant.web.audit import record
 from assistant.web.auth import SESSION_COOKIE, Principal, csrf_ok, session_principal, token_principal
 from assistant.web.ratelimit import RateLimiter
@@ -158,8 +157,8 @@ def audit(db: Session, user: Principal | None, action: str, query: str = "", doc
     ids = list(dict.fromkeys(doc_ids or []))
     lookup = db.info.get("doc_meta")
     record(db, db.info["audit_key"], user_id=user.id if user else None,
-           username=user.username if user else username, action=action, query=mask_for_log(query),
-           doc_ids=ids, detail=mask_for_log(detail), result=result, docs=lookup(ids) if lookup and ids else {})
+           username=user.username if user else username, action=action, query=query,
+           doc_ids=ids, detail=detail, result=result, docs=lookup(ids) if lookup and ids else {})
 
 
 def denied(db: Session, user: Principal | None, action: str, status: int, message: str,

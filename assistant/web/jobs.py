@@ -186,9 +186,9 @@ class Worker:
                 db.execute(update(Document).where(Document.job_id == job_id, Document.stored_path == str(path))
                            .values(status=status, error=outcome.reason or "", doc_id=doc_id_for(path)))
             # an ok file may carry warnings (damaged bytes replaced, pages past the limit, text reshaped)
-            reason = outcome.reason or " ".join(getattr(outcome, "warnings", []) or [])
+            reason = outcome.reason or " ".join(outcome.warnings)
             item = {"file": path.name, "status": status, "reason": reason, "chunks": outcome.chunks,
-                    "warnings": list(getattr(outcome, "warnings", []) or [])}
+                    "warnings": list(outcome.warnings)}
             self._progress(job_id, counter["done"], len(files), f"{counter['done']}/{len(files)} 처리", item)
 
         store = self.core.store(params.get("index"))

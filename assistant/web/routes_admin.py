@@ -11,7 +11,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from assistant.errors import AssistantError
-from assistant.tasks.pii import mask_for_log
 from assistant.web.audit import ACTIONS, RESULTS, WITHHELD, AuditQuery, entry_json, find, may_read, to_csv
 from assistant.web.auth import (
     AuthError,
@@ -172,8 +171,9 @@ def feedback_list(admin: Principal = Depends(admin_user), db: Session = DB,
     for f, m, name in rows:
         readable = all(d in visible for d in cited[m.id])
         items.append({"id": f.id, "at": f.created_at.isoformat(), "username": name, "rating": f.rating,
-                      "comment": mask_for_log(f.comment) if readable else WITHHELD,
-                      "question": mask_for_log(question_of.get(m.id, "")) if readable else WITHHELD,
+                      # both columns are stored masked (MaskedText): nothing to mask again
+                      "comment": f.comment if readable else WITHHELD,
+                      "question": question_of.get(m.id, "") if readable else WITHHELD,
                       "answer": m.content[:400] if readable else WITHHELD,
                       "doc_ids": cited[m.id] if readable else [], "withheld": not readable})
     audit(db, admin, "feedback_view", "", [], f"{len(items)}건")
