@@ -126,20 +126,23 @@ class Core:
     # ------------------------------------------------------------------ documents
     def documents(self, user: Principal, index_name: str | None = None) -> list[dict[str, Any]]:
         """Documents the user may see, in one index or all of them."""
-        names = [index_name] if index_name else self.indexes()
         where, params = user.search_filter().sql()
-        out: list[dict[str, Any]] = []
-        for name in names:
+        return [{"index": name, "doc_id": r["doc_id"], "title": r["title"], "doc_type": r["doc_type"],
+                 "size": r["size"], "date": r["date"], "ingested_at": r["ingested_at"],
+                 "access_level": r["access_level"], "department": r["department"], "source": r["source"],
+                 "chunks": r["chunks"]}
+                for name, r in self._document_rows(where, params, index_name)]
+
+    def _document_rows(self, where: str, params: Sequence[Any],
+                       index_name: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(index name, document row) for the documents matching an access condition, one index or all."""
+        for name in [index_name] if index_name else self.indexes():
             try:
                 rows = self.retriever(name).snapshot.find_documents(where, params)
             except IndexNotFound:
                 continue
             for r in rows:
-                out.append({"index": name, "doc_id": r["doc_id"], "title": r["title"], "doc_type": r["doc_type"],
-                            "size": r["size"], "date": r["date"], "ingested_at": r["ingested_at"],
-                            "access_level": r["access_level"], "department": r["department"],
-                            "source": r["source"], "chunks": r["chunks"]})
-        return out
+                yield name, r
 
     def find_document(self, user: Principal, doc_id: str, index_name: str | None = None) -> dict[str, Any]:
         """One document the user may see, or :class:`NotVisible`."""
@@ -165,14 +168,8 @@ class Core:
         found: dict[str, Any] = {}
         if not wanted:
             return found
-        where, params = SearchFilter(doc_ids=wanted).sql()
-        for name in self.indexes():
-            try:
-                rows = self.retriever(name).snapshot.find_documents(where, params)
-            except IndexNotFound:
-                continue
-            for r in rows:
-                found.setdefault(r["doc_id"], DocMeta(r["title"], r["access_level"], r["department"] or ""))
+        for _, r in self._document_rows(*SearchFilter(doc_ids=wanted).sql()):
+            found.setdefault(r["doc_id"], DocMeta(r["title"], r["access_level"], r["department"] or ""))
         return found
 
     def visible_ids(self, user: Principal, doc_ids: Sequence[str]) -> set[str]:
@@ -180,14 +177,7 @@ class Core:
         wanted = tuple(dict.fromkeys(d for d in doc_ids if d))
         if not wanted:
             return set()
-        where, params = user.search_filter(doc_ids=wanted).sql()
-        seen: set[str] = set()
-        for name in self.indexes():
-            try:
-                seen |= {r["doc_id"] for r in self.retriever(name).snapshot.find_documents(where, params)}
-            except IndexNotFound:
-                continue
-        return seen
+        return {r["doc_id"] for _, r in self._document_rows(*user.search_filter(doc_ids=wanted).sql())}
 
     def indexes_holding(self, doc_id: str) -> list[str]:
         return [n for n in self.indexes() if doc_id in self.store(n).manifest().documents]
