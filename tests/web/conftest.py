@@ -4,22 +4,16 @@ apps on a real SQLite database, real users, and a real uvicorn server on a loopb
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from webtools import (
     EXTRA_DOCS,
-    PASSWORD,
-    REPO,
-    USERS,
     add_users,
+    add_users_cli,
     cli_env,
-    free_port,
     make_settings,
-    run_cli,
-    wait_ready,
+    serving,
 )
 
 
@@ -82,24 +76,6 @@ def live_server(web_index, tmp_path_factory):
     """``assistant serve`` in a subprocess on a free loopback port, with the four test users."""
     data_dir = tmp_path_factory.mktemp("live-data")
     env = cli_env(web_index, data_dir)
-    for name, (admin, level, dept) in USERS.items():
-        args = ["user", "add", name, "--clearance", level, "--password-stdin", "--keep-password"]
-        args += ["--admin"] if admin else []
-        args += ["--department", dept] if dept else []
-        res = run_cli(env, *args, stdin=PASSWORD + "\n")
-        assert res.returncode == 0, res.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(data_dir / "server.log", "w")  # a file: an unread pipe would fill and block the server
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        ready_s = wait_ready(url, proc)
+    add_users_cli(env)
+    with serving(env, data_dir / "server.log") as (url, proc, ready_s):
         yield {"url": url, "proc": proc, "data_dir": data_dir, "ready_seconds": ready_s, "env": env}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

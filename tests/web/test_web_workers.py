@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
-from webtools import PASSWORD, REPO, USERS, cli_env, free_port, run_cli, wait_ready
+from webtools import PASSWORD, add_users_cli, cli_env, serving
 
 WORKERS = 2
 
@@ -24,26 +23,9 @@ def two_workers(web_index, tmp_path_factory):
     shutil.copytree(web_index, index_dir)          # this module adds documents: keep the shared copy clean
     data_dir = root / "data"
     env = cli_env(index_dir, data_dir, ASSISTANT_RATE_LIMIT_PER_MINUTE="3", ASSISTANT_RATE_LIMIT_BURST="3")
-    for name, (admin, level, dept) in USERS.items():
-        args = ["user", "add", name, "--clearance", level, "--password-stdin", "--keep-password"]
-        args += ["--admin"] if admin else []
-        args += ["--department", dept] if dept else []
-        assert run_cli(env, *args, stdin=PASSWORD + "\n").returncode == 0
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
-                             "--workers", str(WORKERS)], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(url, proc, timeout=180)
+    add_users_cli(env)
+    with serving(env, root / "server.log", "--workers", str(WORKERS), timeout=180) as (url, proc, _):
         yield {"url": url, "data_dir": data_dir, "proc": proc}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _fresh(url: str) -> httpx.Client:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -111,3 +113,33 @@ def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Comp
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=REPO, timeout=120)
 
+
+
+def add_users_cli(env: dict[str, str]) -> None:
+    """The test users, made through the real CLI (their own passwords: no change forced at first login)."""
+    for name, (admin, level, dept) in USERS.items():
+        args = ["user", "add", name, "--clearance", level, "--password-stdin", "--keep-password"]
+        args += ["--admin"] if admin else []
+        args += ["--department", dept] if dept else []
+        res = run_cli(env, *args, stdin=PASSWORD + "\n")
+        assert res.returncode == 0, res.stderr
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path: Path, *args: str,
+            timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen, float]]:
+    """``assistant serve`` on a free loopback port until the block ends: (url, process, seconds to ready).
+    Output goes to ``log_path`` (an unread pipe would fill and block the server)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), *args],
+                                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            yield url, proc, wait_ready(url, proc, timeout=timeout)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
