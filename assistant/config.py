@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     generator_temperature: float = Field(0.0, description=(
         "Sampling temperature of model generators (0 = greedy, reproducible)."))
     prompts_dir: str = Field("", description=(
-        "Folder of prompt templates (<name>.md); empty = the bundled prompts/ folder."))
+        "Folder of prompt templates (<name>.md); empty = the bundled assistant/prompts/ folder."))
     ask_top_k: int = Field(5, description="Passages retrieved and numbered as sources for one answer.")
     ask_max_question_chars: int = Field(2000, description="Longest question accepted by ask, in characters.")
     gate_bias: float = Field(0.0, description=(

@@ -25,8 +25,8 @@ from assistant.errors import ConfigError
 from assistant.generate.base import GenerationRequest, Passage
 from assistant.korean.injection import addresses_assistant, strip_instruction_text
 
-#: The templates that ship with the code (the repository's ``prompts/`` folder).
-BUNDLED_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+#: The templates that ship with the code (package data: ``assistant/prompts/``).
+BUNDLED_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SYSTEM_PROMPT = "system"
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -58,7 +58,7 @@ def _load(name: str, directory: str) -> str:
     path = Path(directory) / f"{name}.md"
     if not path.is_file():
         raise PromptError(f"프롬프트 템플릿 '{name}'을(를) 찾을 수 없습니다: {path} 파일이 없습니다. "
-                          "ASSISTANT_PROMPTS_DIR 설정이나 prompts/ 폴더를 확인하십시오.")
+                          "ASSISTANT_PROMPTS_DIR 설정이나 assistant/prompts/ 폴더를 확인하십시오.")
     return unicodedata.normalize("NFC", path.read_text(encoding="utf-8")).strip()
 
 

@@ -1,7 +1,7 @@
 """The web app's database: SQLAlchemy models, the engine, and schema upgrades through Alembic.
 
 SQLite by default (one file in the data folder); any SQLAlchemy URL works, so PostgreSQL is a setting.
-The schema is owned by the Alembic migrations in ``migrations/``; :func:`upgrade` runs them on start and
+The schema is owned by the Alembic migrations in ``assistant/web/migrations/``; :func:`upgrade` runs them on start and
 a test checks that the models and the migrations agree.
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def utcnow() -> datetime:

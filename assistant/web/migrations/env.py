@@ -1,7 +1,7 @@
 """Alembic environment for the web app's database.
 
 Run programmatically by ``assistant.web.db.upgrade`` on every start (it passes an open connection), or by
-hand: ``alembic -c migrations/alembic.ini upgrade head`` with ``ASSISTANT_DATABASE_URL`` set.
+hand: ``alembic -c assistant/web/migrations/alembic.ini upgrade head`` with ``ASSISTANT_DATABASE_URL`` set.
 """
 
 from __future__ import annotations
