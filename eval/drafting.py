@@ -65,6 +65,9 @@ def run_tasks(settings: Any, specs: dict[str, Any], opts: Any, log: Callable[[st
 
     corpus = opts.corpus or default_corpus_root()
     out: dict[str, Any] = {"summaries": run_summaries(settings, corpus, log)}
+    from eval.report_drafts import run_report_drafts
+
+    out["reports"] = run_report_drafts(settings, corpus, log)   # 보고서·보도자료 drafts from chosen files
     spec = reply_corpus_spec(corpus, opts.work_dir / "derived")
     info = ensure_index(settings, spec, opts.work_dir, log)
     out["replies"] = run_replies(info.settings, open_retriever(info.settings, info.settings.index_name), log)

@@ -174,6 +174,13 @@ def task_lines(report: dict[str, Any]) -> list[str]:
                          f"근거 없는 조문 {c['unsupported_articles']}건; 핵심 사실 {c['fact_coverage']:.0%}"
                          + (f"; 무관한 인용 {len(c['unrelated_citations'])}건, 표기 위반 "
                             f"{len(c['notation_violations'])}건" if "unrelated_citations" in c else ""))
+        rd = tasks.get("reports", {})
+        if rd.get("note"):
+            lines.append(f"- 보고서 초안: {rd['note']}")
+        if rd.get("totals"):
+            from eval.report_drafts import summary_line as report_line
+
+            lines.append(report_line(rd["totals"]))
         if lines:
             lines.insert(0, f"설정 `{config}`:")
     return lines or ["요약·민원 답변 평가 없음."]

@@ -199,6 +199,10 @@ def targets(retrieval: list[dict[str, Any]], answers: list[dict[str, Any]],
     from eval.replies import reply_targets
 
     out += reply_targets(replies, _target)
+    from eval.report_drafts import report_targets
+
+    out += report_targets([c for r in results for c in (r.tasks.get("reports", {}).get("cases", [])
+                                                         if r.tasks else [])], _target)
     unsupported = None
     if an or replies:
         in_answers = sum(a.metrics.get("unsupported_law_citations", 0)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The tasks a request can carry.
-TASKS = ("answer", "summarize_map", "summarize_reduce", "summarize", "draft_reply", "condense_question")
+TASKS = ("answer", "summarize_map", "summarize_reduce", "summarize", "draft_reply", "condense_question",
+         "draft_report")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class OutputDocument:
 
 _NUMBERED = re.compile(r"^\d{1,2}\.\s")
 _LETTERED = re.compile(r"^[가-하]\.\s")
+_PAREN_NUMBERED = re.compile(r"^\d{1,2}\)\s")   # the third official level, "1)" (보고서 drafts)
 
 
 def classify_line(line: str) -> Para:
@@ -49,7 +50,7 @@ def classify_line(line: str) -> Para:
         return Para(text, "item1")
     if text.startswith("○") or _LETTERED.match(text):
         return Para(text, "item2")
-    if text.startswith(("-", "·", "※")):
+    if text.startswith(("-", "·", "※")) or _PAREN_NUMBERED.match(text):
         return Para(text, "item3")
     if _NUMBERED.match(text):
         return Para(text, "heading")

@@ -35,6 +35,21 @@ def add_task_commands(sub: Any) -> None:
     dr.add_argument("--format", dest="formats", help="저장 형식, 쉼표로 구분: md,docx,hwpx")
     dr.set_defaults(func=cmd_draft_reply)
 
+    rp = sub.add_parser("draft-report", help="보고서·보도자료 초안 작성 (고른 문서나 검색 범위에서, 출처 번호 포함)")
+    rp.add_argument("topic", help="주제나 지시 (예: \"2024년 2월 재정동향 보고\")")
+    rp.add_argument("--doc", dest="docs", action="append", default=[],
+                    help="출처 문서: 파일 경로, 또는 --index 색인의 문서 ID·원본 경로 (여러 번 지정 가능)")
+    rp.add_argument("--scope", help="출처를 찾을 검색어 (색인에서 검색한 문서를 출처로 씀)")
+    rp.add_argument("--kind", default="보고서", help="문서 종류: 보고서 | 보도자료 (기본: 보고서)")
+    rp.add_argument("--index", help="색인 이름 (--scope나 문서 ID를 쓸 때, 기본: default)")
+    rp.add_argument("--agency", default="", help="보도자료의 기관명 (없으면 【기관명】 빈칸)")
+    rp.add_argument("--release", help="보도 일시 YYYY-MM-DD 또는 YYYY-MM-DDTHH:MM (없으면 【보도 일시】 빈칸)")
+    rp.add_argument("--contact", default="", help="보도자료의 담당 부서·담당자 (없으면 빈칸)")
+    rp.add_argument("--format", dest="formats", help="저장 형식, 쉼표로 구분: md,docx,hwpx (-o의 확장자가 우선)")
+    rp.add_argument("-o", "--out", type=Path, help="초안 파일로 저장 (확장자 .md/.docx/.hwpx 또는 --format)")
+    rp.add_argument("--json", action="store_true", help="JSON으로 출력")
+    rp.set_defaults(func=cmd_draft_report)
+
 
 # --------------------------------------------------------------------------------------- summarize
 
@@ -174,6 +189,35 @@ def cmd_draft_reply(args: argparse.Namespace, settings: Settings) -> int:
         print("\n" + draft.reply)
     if args.out:
         doc = draft_output_document(draft)
+        for fmt, path in _draft_targets(args.out, args.formats):
+            writer_for(fmt)(doc, path)
+            print(f"저장: {path}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------- draft-report
+
+def cmd_draft_report(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.output import writer_for
+    from assistant.tasks.draft_report import draft_report, report_output_document
+
+    retriever = None
+    if args.index and (args.scope or not all(Path(d).is_file() for d in args.docs) or not args.docs):
+        from assistant.retrieve.search import open_retriever
+
+        retriever = open_retriever(settings, args.index)
+    draft = draft_report(args.topic, settings=settings, docs=args.docs, scope=args.scope, kind=args.kind,
+                         retriever=retriever, index_name=args.index, agency=args.agency, released=args.release,
+                         contact=args.contact)
+    if args.json:
+        print(json.dumps(draft.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{draft.title}\n")
+        print(draft.text)
+    for w in draft.warnings:
+        print(f"경고: {w}", file=sys.stderr)
+    if args.out:
+        doc = report_output_document(draft)
         for fmt, path in _draft_targets(args.out, args.formats):
             writer_for(fmt)(doc, path)
             print(f"저장: {path}", file=sys.stderr)

@@ -44,7 +44,8 @@ RESULTS = {"ok": "허용", "denied": "거부", "failed": "실패"}
 ACTIONS = {
     "login": "로그인", "login_failed": "로그인 실패", "login_blocked": "로그인 차단", "logout": "로그아웃",
     "password_change": "비밀번호 변경", "search": "검색", "ask": "질의응답", "summarize": "요약",
-    "draft_reply": "민원 답변 초안", "upload": "문서 올리기", "download": "원문 내려받기",
+    "draft_reply": "민원 답변 초안", "draft_report": "보고서 초안",
+    "export_draft_reply": "답변서 파일 내려받기", "export_draft_report": "보고서 파일 내려받기", "upload": "문서 올리기", "download": "원문 내려받기",
     "delete_document": "문서 삭제", "access_level": "열람 등급 변경", "batch_summary": "일괄 요약",
     "job_result": "작업 결과 내려받기", "conversation": "대화 열람", "feedback": "평가",
     "user_add": "사용자 추가", "user_change": "사용자 변경", "token_add": "API 토큰 발급",

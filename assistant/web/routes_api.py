@@ -58,9 +58,18 @@ class DraftIn(Scope):
     received: str | None = Field(None, description="접수일시 (YYYY-MM-DD 또는 ISO), 기본: 지금")
 
 
+class ReportIn(Scope):
+    topic: str = Field(..., min_length=1, max_length=500, description="보고서 주제나 지시")
+    kind: Literal["보고서", "보도자료"] = Field("보고서", description="문서 종류")
+    scope: str | None = Field(None, max_length=200, description="출처를 찾을 검색어 (문서를 고르지 않았을 때는 주제)")
+    agency: str = Field("", max_length=100, description="보도자료의 기관명")
+    released: str | None = Field(None, description="보도 일시 (YYYY-MM-DD 또는 YYYY-MM-DDTHH:MM)")
+    contact: str = Field("", max_length=200, description="보도자료의 담당 부서·담당자")
+
+
 class ChatIn(Scope):
     conversation_id: int | None = None
-    mode: Literal["ask", "summarize", "draft"] = "ask"
+    mode: Literal["ask", "summarize", "draft", "report"] = "ask"
     text: str = Field("", max_length=50_000)
 
 
@@ -157,6 +166,35 @@ def api_draft(body: DraftIn, request: Request, user: Principal = Depends(rate_li
     return draft
 
 
+def draft_report_for(core: Any, user: Principal, topic: str, *, index_name: str | None, doc_ids: list[str],
+                     scope: str | None = None, kind: str = "보고서", **extra: Any) -> dict[str, Any]:
+    """A report draft from documents the user may see: each chosen document is looked up through the user's
+    access filter first (NotVisible, reported like a missing one), and retrieval for a scope runs under it."""
+    from assistant.tasks.draft_report import draft_report
+
+    found = [core.find_document(user, d, index_name) for d in dict.fromkeys(doc_ids)]
+    index = found[0]["index"] if found else index_name
+    draft = draft_report(topic, settings=core.settings, docs=[f["doc_id"] for f in found], scope=scope, kind=kind,
+                         retriever=core.retriever(index), generator=core.generator, flt=user.search_filter(),
+                         index_name=index, **extra)
+    return draft.to_json()
+
+
+@router.post("/api/draft-report", summary="보고서·보도자료 초안 (고른 문서나 검색 범위에서, 출처 번호 포함)")
+def api_draft_report(body: ReportIn, request: Request, user: Principal = Depends(rate_limited),
+                     db: Session = DB) -> dict[str, Any]:
+    try:
+        draft = _model_call(draft_report_for, state(request).core, user, body.topic, index_name=body.index,
+                            doc_ids=body.doc_ids, scope=body.scope, kind=body.kind, agency=body.agency,
+                            released=body.released, contact=body.contact)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise denied(db, user, "draft_report", 404, str(exc.detail), body.doc_ids) from None
+        raise
+    audit(db, user, "draft_report", f"{body.kind} 초안: {body.topic[:300]}", [s["doc_id"] for s in draft["sources"]])
+    return draft
+
+
 @router.post("/api/chat/stream", summary="대화 화면의 스트리밍 (대화 기록 저장)")
 def api_chat_stream(body: ChatIn, request: Request, user: Principal = Depends(rate_limited),
                     db: Session = DB) -> StreamingResponse:
@@ -213,6 +251,12 @@ def _mode_events(st: AppState, user: Principal, mode: str, text: str, index: str
         else:
             r = _summarize_text(st.core, text, "붙여넣은 글", None)
             body, cites = r["text"], []
+    elif mode == "report":
+        kind = "보도자료" if "보도자료" in text else "보고서"
+        r = draft_report_for(st.core, user, text, index_name=index, doc_ids=doc_ids, kind=kind)
+        body = r["text"]
+        cites = [{**c, "text": c["text"], "source": ""} for c in r["sources"]]
+        yield {"type": "meta", "report_title": r["title"], "kind": r["kind"]}
     else:
         d = st.core.draft_reply(user, text, index_name=index, doc_ids=doc_ids)
         body, cites = d["reply"], d.get("citations", [])
@@ -254,7 +298,7 @@ def _with_audit(st: AppState, user: Principal, question: str,
 def _persisting(st: AppState, user: Principal, conv_id: int, mode: str, question: str,
                 events: Iterator[dict[str, Any]], scope: list[str]) -> Iterator[dict[str, Any]]:
     yield {"type": "conversation", "id": conv_id}
-    action = {"ask": "ask", "summarize": "summarize", "draft": "draft_reply"}[mode]
+    action = {"ask": "ask", "summarize": "summarize", "draft": "draft_reply", "report": "draft_report"}[mode]
     for ev in _guarded(events):
         if ev.get("type") == "error" and ev.get("denied"):
             with st.sessions.begin() as db:

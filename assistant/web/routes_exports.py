@@ -73,3 +73,50 @@ def export_draft_reply(body: DraftExportIn, user: Principal = Depends(api_user),
     return Response(data, media_type=MEDIA_TYPES[body.format],
                     headers={"Content-Disposition": content_disposition(name, f"draft-reply-{stamp}.{body.format}"),
                              "Cache-Control": "no-store"})
+
+
+class ReportExportIn(BaseModel):
+    text: str = Field(..., min_length=1, max_length=80_000, description="보고서·보도자료 초안 본문")
+    title: str = Field("보고서(초안)", max_length=200, description="제목")
+    kind: Literal["보고서", "보도자료"] = Field("보고서", description="문서 종류")
+    format: Literal["hwpx", "docx", "md"] = Field("hwpx", description="파일 형식")
+
+
+def render_report(text: str, title: str, kind: str, fmt: str) -> bytes:
+    """The report as the CLI writes it: masked again, official notation, [n] markers kept (they point into the
+    붙임 출처 목록, which is what makes each line traceable)."""
+    from assistant.output import document_from_text
+    from assistant.tasks.pii import mask_pii
+
+    note = ("※ 초안입니다. [n]은 붙임 출처 목록의 번호입니다. 【 】 부분을 채우고 사실관계를 확인한 뒤 "
+            "출처 번호를 지워 쓰십시오.")
+    doc = document_from_text(mask_pii(title).text.strip() or kind, mask_pii(text).text, [f"{kind}(초안)", note],
+                             official=kind == "보고서")
+    if fmt == "hwpx":
+        from assistant.output.hwpx import render_hwpx
+
+        return render_hwpx(doc)
+    if fmt == "docx":
+        from assistant.output.docx import render_docx
+
+        return render_docx(doc)
+    from assistant.output.markdown import render_markdown
+
+    return render_markdown(doc).encode("utf-8")
+
+
+@router.post("/api/exports/draft-report", summary="보고서·보도자료 초안을 HWPX·DOCX·Markdown 파일로 내려받기",
+             response_class=Response,
+             responses={200: {"content": {t: {} for t in [*MEDIA_TYPES.values(), "text/markdown"]}}})
+def export_draft_report(body: ReportExportIn, user: Principal = Depends(api_user), db: Session = DB) -> Response:
+    if not body.text.strip():
+        raise HTTPException(400, "내려받을 초안 내용이 비어 있습니다.")
+    data = render_report(body.text, body.title, body.kind, body.format)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    name = f"{body.kind}_초안_{stamp}.{body.format}"
+    audit(db, user, "export_draft_report", f"{body.kind}: {body.title[:200]}", [],
+          detail=f"format={body.format}, bytes={len(data)}")
+    media = MEDIA_TYPES.get(body.format, "text/markdown; charset=utf-8")
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": content_disposition(name, f"draft-report-{stamp}.{body.format}"),
+                             "Cache-Control": "no-store"})

@@ -4,18 +4,20 @@
 (function () {
   const { el, icon, api, stream, fmtDate, copyText } = AHB;
   const $ = (id) => document.getElementById(id);
-  const MODE_LABEL = { ask: "질의응답", summarize: "문서 요약", draft: "민원 답변 초안" };
+  const MODE_LABEL = { ask: "질의응답", summarize: "문서 요약", draft: "민원 답변 초안", report: "보고서 초안" };
   const MODE_HINT = {
     ask: "질의응답: 등록된 문서에서 근거를 찾아 번호를 붙여 답합니다.",
     summarize: "문서 요약: 범위에서 고른 문서를 요약하거나, 붙여넣은 글을 개조식으로 요약합니다.",
     draft: "민원 답변 초안: 민원 내용을 붙여넣으면 유형·처리기한과 근거 법령을 갖춘 답변서 초안을 만듭니다.",
+    report: "보고서 초안: 범위에서 출처 문서를 고르고(고르지 않으면 주제로 검색) 주제를 적으면 출처 번호가 붙은 개조식 보고서를 만듭니다. '보도자료'를 주제에 넣으면 보도자료 양식으로 씁니다.",
   };
   const PLACEHOLDER = {
     ask: "질문을 입력하세요 (Enter 보내기, Shift+Enter 줄바꿈)",
     summarize: "요약할 글을 붙여넣거나, 위에서 문서를 고른 뒤 비워 두고 보내세요",
     draft: "민원 내용을 붙여넣으세요",
+    report: "보고서 주제를 적으세요 (예: 2024년 2월 재정동향 보고) — 위 범위에서 출처 문서를 고를 수 있습니다",
   };
-  const PLACEHOLDER_SHORT = { ask: "질문을 입력하세요", summarize: "요약할 글 (문서를 골랐으면 비워 두기)", draft: "민원 내용을 붙여넣으세요" };
+  const PLACEHOLDER_SHORT = { ask: "질문을 입력하세요", summarize: "요약할 글 (문서를 골랐으면 비워 두기)", draft: "민원 내용을 붙여넣으세요", report: "보고서 주제" };
   const narrow = window.matchMedia("(max-width: 760px)");
   const state = { convId: null, mode: "ask", index: document.body.dataset.defaultIndex || "", docIds: [], docs: [], busy: false, activeCite: null };
 
@@ -208,6 +210,7 @@
         items.push(btn);
       }
     }
+    if (view.mode === "report") items.push(...AHB_REPORT.exportButtons(view, api, el));
     if (view.mode === "ask" && !view.abstained) {
       items.push(el("button", { class: "btn ghost small", type: "button", title: "근거를 더 보여 줍니다",
         onclick: () => send("자세히 알려 주세요") }, "자세히"));
@@ -352,7 +355,10 @@
       await stream("/api/chat/stream", { conversation_id: state.convId, mode: state.mode, text, index: state.index, doc_ids: state.docIds }, (ev) => {
         if (ev.type === "conversation") { state.convId = ev.id; }
         else if (ev.type === "citations") { view.citations = ev.citations; }
-        else if (ev.type === "meta") {
+        else if (ev.type === "meta" && ev.report_title) {
+          view.meta.hidden = false; view.reportTitle = ev.report_title; view.kind = ev.kind;
+          view.meta.textContent = `${ev.kind} 초안: ${ev.report_title} · [n]은 붙임 출처 목록의 번호`;
+        } else if (ev.type === "meta") {
           view.meta.hidden = false;
           const due = ev.deadline && (ev.deadline.due_at || ev.deadline.due);
           view.meta.textContent = `민원 유형: ${ev.complaint_type || "-"} · 처리기한: ${due || "-"}${ev.deadline && ev.deadline.period_article ? " (" + ev.deadline.period_article + ")" : ""}`;
