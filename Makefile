@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 ASSISTANT := $(VENV)/bin/assistant
 SAMPLE_INDEX ?= default
 # fonts-nanum: Korean PDF fixtures and the web app's font; chromium: the browser tests (Playwright drives it)
-DEBIAN_PACKAGES := fonts-nanum chromium
+# tesseract-ocr(-kor, -osd): OCR of scanned PDFs and images (assistant/ocr)
+DEBIAN_PACKAGES := fonts-nanum chromium tesseract-ocr tesseract-ocr-kor tesseract-ocr-osd
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install system-deps lint bench bench-web bench-fuzz eval sample-index clean
+.PHONY: run test install system-deps lint bench bench-web bench-fuzz bench-ocr eval sample-index clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -68,6 +69,10 @@ bench-web: sample-index
 # hostile input: 1,500 mutants of the shared corpus ingested in budgeted batches (~15 min; --files 100 for a smoke run)
 bench-fuzz: $(STAMP)
 	$(PY) bench/fuzz_ingest.py --files 1500 --batch-size 50
+
+# OCR of rendered Korean 공문 pages: CER clean/noisy, table cells, pages/min → bench/out/ocr.json
+bench-ocr: $(STAMP) system-deps
+	$(PY) bench/bench_ocr.py
 
 # full evaluation (all gold sets, dev and test/blind side by side, every configuration) → eval/reports/latest/report.md
 eval: $(STAMP) system-deps

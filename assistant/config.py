@@ -27,6 +27,20 @@ class Settings(BaseSettings):
         "Memory (address space, MB) the worker reading one file may use; a file needing more fails with a reason."))
     max_chunks_per_file: int = Field(10_000, description=(
         "Most chunks one file may produce; a file that would produce more fails with a reason."))
+    ocr_engine: str = Field("tesseract", description=(
+        "OCR engine for scanned PDF pages and image files (PNG/JPEG/TIFF): tesseract (Debian tesseract-ocr + "
+        "tesseract-ocr-kor) or none (scanned pages are refused, images unsupported)."))
+    ocr_language: str = Field("kor", description="Tesseract language model(s), e.g. kor or kor+eng (slower).")
+    ocr_dpi: int = Field(300, description="Resolution scanned PDF pages are rendered at for OCR.")
+    ocr_max_pages: int = Field(200, description=(
+        "Most pages one file may need OCR for; a longer scan fails with a reason (split it)."))
+    ocr_page_timeout_s: float = Field(60.0, description=(
+        "Extra seconds the parse time limit grows by for each page that needs OCR."))
+    ocr_low_confidence: float = Field(70.0, description=(
+        "OCR confidence (0-100) below which a page is flagged 'OCR 인식 신뢰도 낮음' in the document list and in "
+        "citations."))
+    ocr_min_text_chars: int = Field(20, description=(
+        "A PDF page whose text layer has fewer characters than this is read by OCR instead."))
 
     # chunking
     chunk_max_chars: int = Field(500, description=(

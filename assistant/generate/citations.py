@@ -28,6 +28,7 @@ _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _UNIT_END = re.compile(r"(?:[.?!。]|\[\d{1,3}(?:\s*,\s*\d{1,3})*\])(?=\s|$)")
 _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+")
 FLAG_NOTE = " (※ 출처에서 확인되지 않은 조문)"
+_OCR_NOTE = "OCR 인식 신뢰도 낮음"      # assistant.ocr.LOW_CONFIDENCE_NOTE, carried in a chunk's location
 
 Policy = Literal["remove", "flag"]
 
@@ -251,7 +252,10 @@ def precise_citations(text: str, passages: Sequence[Passage], threads: int = 2) 
     cited = []
     for (n, location), new_n in sorted(keys.items(), key=lambda kv: kv[1]):
         p = by_n[n]
-        cited.append(replace(p, n=new_n, location=location or p.location, quotes=tuple(quotes[(n, location)])))
+        place = location or p.location
+        if _OCR_NOTE in p.location and _OCR_NOTE not in place:   # a page OCR read with low confidence stays flagged
+            place = f"{place} ({_OCR_NOTE})"
+        cited.append(replace(p, n=new_n, location=place, quotes=tuple(quotes[(n, location)])))
     return "".join(out), cited
 
 

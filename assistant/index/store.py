@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.errors import IndexNotFound
 from assistant.index.manifest import DocumentEntry, Manifest, read_manifest, write_json_atomic
+from assistant.ocr import flagged_location, low_confidence_pages
 from assistant.types import Chunk
 
 SCHEMA = """
@@ -380,10 +381,12 @@ def _write_sqlite(path: Path, base: IndexSnapshot | None, keep: set[str],
             entries[doc["doc_id"]] = DocumentEntry(doc["source"], doc["sha256"], doc["title"], len(rows))
     for nd in new_docs:
         conn.execute(f"INSERT INTO documents VALUES ({','.join('?' * len(DOC_COLUMNS))})", nd.record.row())
+        low_ocr = low_confidence_pages(nd.record.metadata)   # their chunks' locations carry the OCR flag
         for chunk, chunk_terms in zip(nd.chunks, nd.terms, strict=True):
             conn.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                          (pos, chunk.doc_id, chunk.ordinal, chunk.text, chunk.title, chunk.section,
-                          chunk.location, chunk.page, chunk.article, " ".join(chunk_terms)))
+                          flagged_location(chunk.location, chunk.page, low_ocr), chunk.page, chunk.article,
+                          " ".join(chunk_terms)))
             terms.append(list(chunk_terms))
             pos += 1
         if len(nd.chunks) and nd.vectors.size:

@@ -23,6 +23,9 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -39,11 +42,42 @@ class Budget:
     memory_mb: int = 1024
     max_bytes: int | None = None
     max_chunks: int = 10_000
+    #: OCR: what one parse may spend (engine, page cap, threshold); each OCR'd page adds ``ocr_page_s``
+    #: to the time limit (the worker reports pages as they finish), so a long scan is not cut off
+    #: while a stuck one still is
+    ocr: Any = None                 # assistant.ocr.OcrOptions; None = the configured settings
+    ocr_page_s: float = 60.0
 
 
 def budget_of(settings: Any) -> Budget:
+    from assistant.ocr import options_of
+
     return Budget(settings.parse_timeout_s, settings.parse_memory_mb, settings.max_file_bytes,
-                  settings.max_chunks_per_file)
+                  settings.max_chunks_per_file, options_of(settings), settings.ocr_page_timeout_s)
+
+
+_progress = threading.local()
+
+
+@contextmanager
+def ocr_progress(sink: Callable[[Path, int, int], None]) -> Iterator[None]:
+    """Report OCR progress (file, pages done, pages to do) of the parses this thread runs to ``sink``
+    (the web app's job shows it)."""
+    before = getattr(_progress, "sink", None)
+    _progress.sink = sink
+    try:
+        yield
+    finally:
+        _progress.sink = before
+
+
+def _tell(path: Path, done: int, total: int) -> None:
+    sink = getattr(_progress, "sink", None)
+    if sink is not None:
+        try:
+            sink(path, done, total)
+        except Exception:  # noqa: BLE001 — progress display must never fail a parse
+            log.debug("OCR progress sink failed", exc_info=True)
 
 
 @dataclass
@@ -56,14 +90,18 @@ class Parsed:
     warnings: list[str]
 
 
-def parse_bounded(path: Path, doc_id: str, params: Any, budget: Budget) -> Parsed:
-    """Parse one file and run the first chunking pass (in whatever process calls this)."""
+def parse_bounded(path: Path, doc_id: str, params: Any, budget: Budget,
+                  progress: Callable[[int, int], None] | None = None) -> Parsed:
+    """Parse one file and run the first chunking pass (in whatever process calls this); ``progress`` hears
+    of each OCR'd page."""
     from assistant.ingest.base import parse_file
     from assistant.ingest.bounds import bound_document
     from assistant.ingest.chunking import chunk_blocks
     from assistant.korean.sentences import regex_sentences
+    from assistant.ocr import current_options, using_options
 
-    document = parse_file(path, max_bytes=budget.max_bytes)
+    with using_options(budget.ocr or current_options(), progress):
+        document = parse_file(path, max_bytes=budget.max_bytes)
     document, reshaped = bound_document(document)
     # what the reader replaced or skipped (damaged bytes, pages past the limit), then what was reshaped
     warnings = [str(w) for w in document.metadata.get("warnings") or []] + reshaped
@@ -89,6 +127,7 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
     import resource
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")   # tesseract (OCR) runs single-threaded beside search
     limit = memory_mb * 1024 * 1024
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -100,8 +139,12 @@ def _child_main(conn: Connection, memory_mb: int) -> None:
         except (EOFError, OSError):
             return
         path, doc_id, params, budget = request
+
+        def progress(done: int, total: int) -> None:
+            conn.send(("progress", (done, total)))
+
         try:
-            conn.send(("ok", parse_bounded(Path(path), doc_id, params, budget)))
+            conn.send(("ok", parse_bounded(Path(path), doc_id, params, budget, progress)))
         except ParseError as exc:
             conn.send(("error", exc.reason))
         except MemoryError:
@@ -122,17 +165,12 @@ class ParseWorker:
 
     def parse(self, path: Path, doc_id: str, params: Any, budget: Budget) -> Parsed:
         if budget.timeout_s <= 0:
-            return parse_bounded(path, doc_id, params, budget)
+            return parse_bounded(path, doc_id, params, budget, lambda d, t: _tell(path, d, t))
         with self._lock:
             conn = self._ensure(budget.memory_mb)
             try:
                 conn.send((str(path), doc_id, params, budget))
-                if not conn.poll(budget.timeout_s):
-                    self._stop()
-                    raise ParseError(path, f"처리 시간이 너무 깁니다 ({budget.timeout_s:.0f}초 한도를 넘어 중단). "
-                                           "파일이 손상되었거나 비정상적으로 복잡합니다. "
-                                           "원본을 확인하거나 나누어 올리세요.")
-                kind, value = conn.recv()
+                kind, value = self._answer(conn, path, budget)
             except (EOFError, OSError, BrokenPipeError):
                 self._stop()
                 raise ParseError(path, f"처리 중 메모리 한도({budget.memory_mb:,}MB)를 넘었거나 읽기 프로그램이 "
@@ -148,6 +186,28 @@ class ParseWorker:
             raise ParseError(path, "파일을 읽는 중 예기치 못한 오류가 났습니다. 파일이 손상되었을 수 있습니다. "
                                    "다른 프로그램에서 열어 다시 저장해 보세요.")
         raise ParseError(path, value)
+
+    def _answer(self, conn: Connection, path: Path, budget: Budget) -> tuple[str, Any]:
+        """The child's answer; each OCR progress report on the way extends the deadline by one page's
+        allowance (the time limit scales with the pages that need OCR)."""
+        deadline = time.monotonic() + budget.timeout_s
+        done = total = 0
+        while True:
+            if not conn.poll(max(0.0, deadline - time.monotonic())):
+                self._stop()
+                if total:
+                    raise ParseError(path, f"OCR(문자 인식) 시간이 한도를 넘어 중단했습니다 ({done}/{total}쪽 처리, "
+                                           f"쪽당 {budget.ocr_page_s:.0f}초). 스캔 품질이 매우 나쁘거나 쪽이 "
+                                           "비정상적으로 큽니다. 파일을 나누거나 다시 스캔해 올리세요.")
+                raise ParseError(path, f"처리 시간이 너무 깁니다 ({budget.timeout_s:.0f}초 한도를 넘어 중단). "
+                                       "파일이 손상되었거나 비정상적으로 복잡합니다. "
+                                       "원본을 확인하거나 나누어 올리세요.")
+            kind, value = conn.recv()
+            if kind != "progress":
+                return kind, value
+            done, total = value
+            deadline = max(deadline, time.monotonic() + budget.ocr_page_s)
+            _tell(path, done, total)
 
     def _ensure(self, memory_mb: int) -> Connection:
         if self._proc is not None and (not self._proc.is_alive() or memory_mb != self._memory_mb):

@@ -1,4 +1,9 @@
-"""PDF (.pdf) with pypdf: blocks per page (1-based ``page``), encryption and scanned-image detection."""
+"""PDF (.pdf) with pypdf: blocks per page (1-based ``page``), encryption, and OCR of scanned pages.
+
+A page whose text layer is (nearly) empty — a scan, or a scanned page inside an otherwise born-digital
+file — is rendered with pypdfium2 and read by the configured OCR engine (assistant.ocr); only those pages are
+OCR'd, and their page numbers are kept.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +33,8 @@ MAX_PAGES = 2_000
 _CORRUPT = "PDF 파일이 손상되었거나 올바른 PDF가 아닙니다. 원본을 다시 내려받거나 PDF로 다시 저장해 주세요."
 _TOO_COMPLEX = ("PDF 구조가 비정상적으로 크거나 스스로를 가리키는 순환이 있어 읽지 않았습니다 (손상되었거나 조작된 "
                 "파일일 수 있음). 원본을 다시 내려받거나 PDF 뷰어에서 다시 저장해 주세요.")
-_NO_TEXT = ("PDF에서 텍스트를 추출할 수 없습니다. 스캔한 이미지로 된 PDF로 보입니다. "
-            "OCR(문자 인식)로 텍스트를 만든 뒤 다시 올려 주세요.")
+_NO_TEXT = ("PDF에서 글자를 찾지 못했습니다. 텍스트가 없고 OCR(문자 인식)로도 읽을 글자가 없었습니다. "
+            "스캔 상태를 확인하고 더 선명하게 다시 스캔해 올려 주세요.")
 _GENERIC_TITLES = {"untitled", "제목 없음", "제목없음", "microsoft word", "document", "문서"}
 
 
@@ -83,21 +88,27 @@ class PdfParser(Parser):
         reader = _open(path)
         try:
             count = len(reader.pages)
-            blocks, unreadable = _read_pages(reader, min(count, MAX_PAGES), path)
+            blocks, unreadable, thin = _read_pages(reader, min(count, MAX_PAGES), path)
         except FileNotDecryptedError as exc:
             raise ParseError(path, _ENCRYPTED) from exc
         except PyPdfError as exc:
             raise _refused(path, exc) from exc
         if not count:
             raise ParseError(path, "PDF에 쪽이 하나도 없습니다. 원본 파일을 확인하세요.")
+        ocr_meta: dict[str, Any] | None = None
+        ocr_notes: list[str] = []
+        if thin:
+            blocks, ocr_meta, ocr_notes = _with_ocr(path, blocks, thin, bool(blocks))
         if not any(b.text.strip() for b in blocks):
             raise ParseError(path, _CORRUPT if unreadable else _NO_TEXT)
         raw_title, author = _info(reader)
         title = meaningful_title(raw_title) or path.stem
         meta: dict[str, Any] = {"page_count": str(count)}
+        if ocr_meta is not None:
+            meta["ocr"] = ocr_meta
         if isinstance(author, str) and author.strip() not in ("", "anonymous"):
             meta["author"] = author.strip()
-        warnings = []
+        warnings = list(ocr_notes)
         if count > MAX_PAGES:
             warnings.append(f"쪽이 {count:,}쪽으로 한 파일의 한도({MAX_PAGES:,}쪽)를 넘어 앞 {MAX_PAGES:,}쪽만 "
                             "읽었습니다. 나머지가 필요하면 파일을 나누어 올려 주세요.")
@@ -109,11 +120,15 @@ class PdfParser(Parser):
         return ParsedDocument(str(path), title, self.doc_type, blocks, meta)
 
 
-def _read_pages(reader: PdfReader, count: int, path: Path) -> tuple[list[Block], list[int]]:
-    """Blocks of the first ``count`` pages and the numbers of pages whose text could not be extracted
-    (one broken page costs only itself)."""
+def _read_pages(reader: PdfReader, count: int, path: Path) -> tuple[list[Block], list[int], list[int]]:
+    """Blocks of the first ``count`` pages, the numbers of pages whose text could not be extracted (one
+    broken page costs only itself), and those whose text layer is too thin to be the page (OCR them)."""
+    from assistant.ocr import current_options
+
+    min_chars = current_options().min_text_chars
     blocks: list[Block] = []
     unreadable: list[int] = []
+    thin: list[int] = []
     for number in range(1, count + 1):
         try:
             text = reader.pages[number - 1].extract_text() or ""
@@ -123,8 +138,64 @@ def _read_pages(reader: PdfReader, count: int, path: Path) -> tuple[list[Block],
             log.info("pypdf could not extract page %d of %s: %s: %.200s", number, path, type(exc).__name__, exc)
             unreadable.append(number)
             continue
+        if len("".join(text.split())) < min_chars and _has_image(reader.pages[number - 1]):
+            thin.append(number)   # a scan, perhaps with a stamped page number: OCR it
+            continue
         blocks += page_blocks(text, number)
-    return blocks, unreadable
+    return blocks, unreadable, thin
+
+
+def _has_image(page: Any) -> bool:
+    """Whether a page draws an image (a short text page without one is just short, not a scan)."""
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else {}
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else {}
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except Exception:  # noqa: BLE001 — damaged resources: treat as a scan and let OCR try
+        return True
+
+
+def _with_ocr(path: Path, blocks: list[Block], thin: list[int],
+              has_text: bool) -> tuple[list[Block], dict[str, Any] | None, list[str]]:
+    """The text pages' blocks merged with the OCR'd blocks of the ``thin`` pages, in page order.
+
+    Without a working engine a scanned PDF is refused with the reason; a mixed one keeps its text pages and
+    says which pages were skipped.
+    """
+    from assistant.ocr.pages import check_page_count, engine_for, ocr_pages
+
+    try:
+        engine, options = engine_for(path, "스캔한 이미지로 된 쪽이 있어 OCR(문자 인식)이 필요합니다")
+    except ParseError:
+        if not has_text:
+            raise
+        shown = ", ".join(str(n) for n in thin[:10]) + (" 등" if len(thin) > 10 else "")
+        return blocks, None, [f"텍스트가 없는 쪽({shown}쪽)은 OCR을 쓸 수 없어 건너뛰었습니다."]
+    check_page_count(path, len(thin), options)
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise ParseError(path, _CORRUPT) from exc
+
+    def render(number: int) -> Any:
+        def load() -> Any:
+            page = pdf[number - 1]
+            width, height = page.get_size()      # points
+            # at most ~50 M pixels a page: a PDF page can declare any size
+            scale = min(options.dpi / 72, (50_000_000 / max(width * height, 1)) ** 0.5)
+            return page.render(scale=scale, grayscale=True).to_pil()
+        return load
+
+    try:
+        ocr_blocks, meta, notes = ocr_pages(path, [(n, render(n)) for n in thin], engine, options)
+    finally:
+        pdf.close()
+    merged = sorted(blocks + ocr_blocks, key=lambda b: b.page or 0)   # stable: each page keeps its order
+    return merged, meta, notes
 
 
 def _info(reader: PdfReader) -> tuple[object, object]:

@@ -125,12 +125,14 @@ class Core:
 
     # ------------------------------------------------------------------ documents
     def documents(self, user: Principal, index_name: str | None = None) -> list[dict[str, Any]]:
-        """Documents the user may see, in one index or all of them."""
+        """Documents the user may see, in one index or all of them (with the pages OCR read unsurely)."""
+        from assistant.ocr import low_confidence_pages
+
         where, params = user.search_filter().sql()
         return [{"index": name, "doc_id": r["doc_id"], "title": r["title"], "doc_type": r["doc_type"],
                  "size": r["size"], "date": r["date"], "ingested_at": r["ingested_at"],
                  "access_level": r["access_level"], "department": r["department"], "source": r["source"],
-                 "chunks": r["chunks"]}
+                 "chunks": r["chunks"], "ocr_low_pages": sorted(low_confidence_pages(r.get("metadata") or {}))}
                 for name, r in self._document_rows(where, params, index_name)]
 
     def _document_rows(self, where: str, params: Sequence[Any],

@@ -330,11 +330,11 @@ REPORT = ("# 2026년 민원 서비스 개선 보고\n\n## 추진 배경\n"
 def test_batch_summary_job_runs_to_completion_and_offers_a_zip(client):
     login(client, "officer")
     archive = _zip({"보고서/개선보고.md": REPORT, "../밖으로.txt": "처리기간 안내 문자를 도입한다.".encode(),
-                    "그림.png": b"\x89PNG"})
+                    "목록.xlsx": b"PK\x03\x04"})
     r = client.post("/api/batch", files=[("files", ("묶음.zip", archive, "application/zip"))],
                     data={"formats": "md,docx"})
     assert r.status_code == 200, r.text
-    assert any("그림.png" in x["reason"] for x in r.json()["rejected"])
+    assert any("목록.xlsx" in x["reason"] for x in r.json()["rejected"])
     job = wait_job(client, r.json()["job"]["id"])
     assert job["status"] == "done" and job["done"] == job["total"] == 2 and job["download"]
     res = client.get(job["download"])

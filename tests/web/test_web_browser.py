@@ -168,8 +168,8 @@ def test_upload_a_document_and_find_it_by_search(page_for, tmp_path):
     doc = tmp_path / "무인민원발급기_안내.md"
     doc.write_text("# 무인민원발급기 설치 안내\n\n무인민원발급기는 본관 1층 로비와 별관 민원실에 설치되어 있다. "
                    "이용 시간은 오전 7시부터 오후 10시까지이다.\n", encoding="utf-8")
-    bad = tmp_path / "그림.png"
-    bad.write_bytes(b"\x89PNG\r\n")
+    bad = tmp_path / "목록.xlsx"   # spreadsheets are not read (images are, by OCR)
+    bad.write_bytes(b"PK\x03\x04")
     nav(page, "문서")
     page.wait_for_selector("#doc-table tbody tr")
     page.set_input_files("#files", [str(doc), str(bad)])

@@ -71,7 +71,8 @@
       el("span", { style: `width:${pct}%` }));
     const items = el("ul", { class: "job-items" },
       (job.items || []).map((i) => el("li", {}, el("span", { class: "badge st-" + i.status, text: statusLabel[i.status] || i.status }), " ", i.file,
-        i.reason ? el("span", { class: "muted", text: " — " + i.reason }) : "", i.chunks ? el("span", { class: "muted", text: ` (구절 ${i.chunks}개)` }) : "")),
+        i.reason ? el("span", { class: "muted", text: " — " + i.reason }) : "", i.chunks ? el("span", { class: "muted", text: ` (구절 ${i.chunks}개)` }) : "",
+        i.ocr && i.ocr.total ? el("span", { class: "muted ocr-pages", text: ` · OCR ${i.ocr.done}/${i.ocr.total}쪽` }) : "")),
       (rejected || []).map((r) => el("li", {}, el("span", { class: "badge st-failed", text: "거부" }), " ", r.reason)));
     return el("div", { class: "job" }, el("div", { class: "row" }, el("strong", { text: "문서 등록" }),
       el("span", { class: "badge st-" + job.status, text: statusLabel[job.status] || job.status }), el("span", { class: "grow" }, bar),
@@ -163,7 +164,8 @@
       } }, "삭제"));
     }
     return el("tr", { dataset: { docId: d.doc_id } },
-      el("td", { class: "title", "data-label": "" }, el("a", { class: "clamp", href: `/api/documents/${d.doc_id}/file?index=${encodeURIComponent(d.index)}`, title: d.title, text: d.title })),
+      el("td", { class: "title", "data-label": "" }, el("a", { class: "clamp", href: `/api/documents/${d.doc_id}/file?index=${encodeURIComponent(d.index)}`, title: d.title, text: d.title }),
+        (d.ocr_low_pages || []).length ? el("span", { class: "badge st-failed ocr-low", title: "스캔 인식 결과를 원본과 대조해 확인하세요.", text: `OCR 인식 신뢰도 낮음 (${d.ocr_low_pages.join(", ")}쪽)` }) : ""),
       el("td", { "data-label": "형식", text: d.doc_type }), el("td", { class: "num", "data-label": "크기", text: fmtSize(d.size) }),
       el("td", { class: "nowrap", "data-label": "날짜", text: d.date || fmtDate(d.ingested_at).slice(0, 10) }),
       el("td", { "data-label": "열람 등급" }, levelBadge(d.access_level, d.department)),
