@@ -1,7 +1,7 @@
 """One frozen settings object. Data only: nothing here opens files, models or connections.
 
-Every setting has a default and help text (``description``); ``tests/unit/test_config.py`` fails if a
-setting is missing from the README's settings table. Values come from ``ASSISTANT_*`` environment
+Every setting has a default and help text (``description``); the README's settings table is generated from
+them (``python -m assistant.cli.reference --write``) and ``tests/unit/test_cli_reference.py`` fails when stale. Values come from ``ASSISTANT_*`` environment
 variables, a ``.env`` file in the working directory, or CLI flags (which call ``with_overrides``).
 """
 
@@ -12,6 +12,14 @@ from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.registry import EMBEDDERS, GENERATORS
+
+
+def _names(builtins: object) -> str:
+    """The built-in backend names of a registry for help text (plug-ins add theirs at run time)."""
+    names = sorted(builtins)  # type: ignore[call-overload]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 class Settings(BaseSettings):
@@ -53,9 +61,8 @@ class Settings(BaseSettings):
 
     # embedding
     embedder: str = Field("none", description=(
-        "Dense embedder computed during ingest (its FAISS layer is in each index generation): none, use-multilingual, "
-        "sentence-transformers, openai or char-ngram-hash. 'none': BM25 plus the semantic layer only, the fastest "
-        "ingest."))
+        "Dense embedder computed during ingest (its FAISS layer is in each index generation): "
+        f"{_names(EMBEDDERS)}. 'none': BM25 plus the semantic layer only, the fastest ingest."))
     semantic_fill: Literal["background", "off"] = Field("background", description=(
         "How the web app fills an index's missing semantic vectors: background = a low-priority worker process after "
         "start and after each upload; off = only 'assistant semantic fill' or 'assistant ingest' fill them."))
@@ -104,8 +111,8 @@ class Settings(BaseSettings):
 
     # generators and the ask task (assistant ask)
     generator: str = Field("extractive", description=(
-        "Text generator: extractive (no model), transformers (local chat model folder) or openai (OpenAI-compatible "
-        "server)."))
+        f"Text generator: {_names(GENERATORS)} — extractive needs no model, transformers a local chat model folder, "
+        "openai an OpenAI-compatible server."))
     generator_model_dir: str = Field("", description=(
         "Local Hugging Face chat model folder for the transformers generator (must have a chat template)."))
     generator_device: str = Field("auto", description=(
@@ -151,7 +158,7 @@ class Settings(BaseSettings):
         "Days the audit log keeps entries (0 = forever); older ones are removed at start-up and the hash chain's "
         "anchor moves past them."))
     cookie_secure: Literal["auto", "always", "never"] = Field("auto", description=(
-        "Secure flag of the session cookie: auto sets it when the request came over https."))
+        "Secure flag of the session cookie: auto sets it when the request came over https; always / never."))
     upload_max_mb: float = Field(50.0, description="Largest uploaded file accepted by the web app, in MB.")
     upload_max_request_mb: float = Field(200.0, description=(
         "Largest upload request (all its files together), in MB: refused from its Content-Length, or as soon as that "

@@ -60,7 +60,7 @@ def free_port() -> int:
 def create_users(env: dict[str, str], n: int) -> None:
     """Users straight into the database (one process, not N CLI start-ups)."""
     code = (
-        "import sys\nfrom assistant.config import load_settings\nfrom assistant.web.cli_commands import _sessions\n"
+        "import sys\nfrom assistant.config import load_settings\nfrom assistant.cli.web import _sessions\n"
         "from assistant.web.auth import create_user\n"
         "with _sessions(load_settings()).begin() as db:\n"
         f"    for i in range({n}):\n"

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.registry import GENERATORS as BUILTIN_GENERATORS
+from assistant.registry import Registry
+
 #: The tasks a request can carry.
 TASKS = ("answer", "summarize_map", "summarize_reduce", "summarize", "draft_reply", "condense_question",
          "draft_report")
@@ -86,15 +89,14 @@ class Generator(ABC):
 
 
 GeneratorFactory = Callable[..., Generator]
-_REGISTRY: dict[str, GeneratorFactory] = {}
+#: generators by name: built-ins in assistant.registry.GENERATORS (imported when chosen, so torch loads only
+#: for "transformers"), plug-ins in the "assistant.generators" entry-point group
+GENERATORS: Registry[GeneratorFactory] = Registry("생성기", BUILTIN_GENERATORS, "assistant.generators")
 
 
 def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
-    def deco(factory: GeneratorFactory) -> GeneratorFactory:
-        _REGISTRY[name] = factory
-        return factory
-    return deco
+    return GENERATORS.register(name)
 
 
 def registered_generators() -> dict[str, GeneratorFactory]:
-    return dict(_REGISTRY)
+    return GENERATORS.registered()

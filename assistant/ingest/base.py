@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import ParseError, UnsupportedFormat
+from assistant.registry import PARSERS, Registry
 from assistant.types import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -40,26 +41,27 @@ class Parser(ABC):
         """Parse ``path``. Raise :class:`ParseError` with a specific reason on bad input."""
 
 
-_REGISTRY: dict[str, Callable[[], Parser]] = {}
+#: parsers by file extension (built-ins listed in assistant.registry.PARSERS, plug-ins in the
+#: "assistant.parsers" entry-point group, named by their extension: ``".toy" = "my_pkg:ToyParser"``)
+PARSER_REGISTRY: Registry[Callable[[], Parser]] = Registry("파서", PARSERS, "assistant.parsers")
 
 
 def register(factory: Callable[[], Parser]) -> Callable[[], Parser]:
-    """Register a parser class (usable as a decorator)."""
+    """Register a parser class for every extension it declares (usable as a class decorator)."""
     probe = factory()
     for ext in probe.extensions:
-        _REGISTRY[ext.lower()] = factory
+        PARSER_REGISTRY.add(ext.lower(), factory)
     return factory
 
 
 def supported_extensions() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
+    """Every extension a parser is known for, built-in or plug-in (no parser module is imported)."""
+    return PARSER_REGISTRY.names()
 
 
 def parser_for(path: Path) -> Parser:
-    _load_builtins()
     ext = path.suffix.lower()
-    factory = _REGISTRY.get(ext)
+    factory = PARSER_REGISTRY.find(ext) if ext else None
     if factory is None:
         exts = ", ".join(supported_extensions())
         raise UnsupportedFormat(path, f"지원하지 않는 파일 형식입니다 ({ext or '확장자 없음'}). 지원 형식: {exts}")
@@ -124,23 +126,3 @@ def _normalised(doc: ParsedDocument) -> ParsedDocument:
     meta = {nfc(k): (nfc(v) if isinstance(v, str) else v) for k, v in doc.metadata.items()}
     return ParsedDocument(source=nfc(doc.source), title=nfc(doc.title).strip(),
                           doc_type=doc.doc_type, blocks=blocks, metadata=meta)
-
-
-_BUILTINS = ("text", "markdown", "html", "pdf", "docx", "hwpx", "hwp")
-_loaded = False
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if _loaded:
-        return
-    import importlib
-
-    for name in _BUILTINS:
-        try:
-            importlib.import_module(f"assistant.ingest.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("assistant."):
-                continue  # module not written yet
-            raise
-    _loaded = True

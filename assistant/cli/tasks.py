@@ -1,4 +1,4 @@
-"""The ``summarize`` and ``draft-reply`` subcommands (kept here so ``assistant/cli.py`` only wires them in)."""
+"""``assistant summarize | draft-reply | draft-report``: the writing tasks from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 
 
-def add_task_commands(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     sm = sub.add_parser("summarize", help="문서를 개조식으로 요약 (파일 하나, 여러 파일 또는 폴더 일괄)")
     sm.add_argument("paths", nargs="+", help="파일·폴더 (--index와 함께 쓰면 색인의 문서 ID 또는 원본 경로도 가능)")
     sm.add_argument("--index", help="색인 이름: 디스크에 없는 대상을 이 색인에 저장된 문서로 요약")

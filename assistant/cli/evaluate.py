@@ -1,4 +1,4 @@
-"""``assistant eval``: the evaluation harness from the command line."""
+"""``assistant eval``: the evaluation harness (the ``eval`` package) from the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from assistant.errors import AssistantError
 
 
-def add_eval_command(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     ev = sub.add_parser("eval", help="골드셋으로 검색·답변 정확도를 평가하고 보고서(Markdown·JSON·PNG) 작성")
     ev.add_argument("--config", action="append", default=None, metavar="NAME",
                     help="평가 설정 이름 또는 YAML 경로 (여러 번 지정 가능; 기본: eval/configs의 전부)")

@@ -16,7 +16,7 @@ from assistant.errors import AssistantError
 from assistant.retrieve.filters import ACCESS_LEVELS
 
 
-def add_web_commands(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     sv = sub.add_parser("serve", help="웹 앱 실행 (기본: 이 컴퓨터에서만 접속 127.0.0.1:8000)")
     sv.add_argument("--host", default="127.0.0.1", help="바인딩 주소 (다른 컴퓨터에서 접속하게 하려면 명시적으로 지정)")
     sv.add_argument("--port", type=int, default=8000)
