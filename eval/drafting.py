@@ -72,3 +72,37 @@ def run_tasks(settings: Any, specs: dict[str, Any], opts: Any, log: Callable[[st
     info = ensure_index(settings, spec, opts.work_dir, log)
     out["replies"] = run_replies(info.settings, open_retriever(info.settings, info.settings.index_name), log)
     return out
+
+
+def gold_cli(argv: list[str] | None, *, description: str, in_source: str, show: str,
+             check: Callable[[Path], list[str]], run: Callable[..., dict[str, Any]],
+             render: Callable[[dict[str, Any]], str], heading: Callable[[dict[str, Any]], str]) -> int:
+    """The command line shared by ``python -m eval.summaries`` and ``python -m eval.report_drafts``:
+    ``--check`` verifies the gold facts against their sources, otherwise the cases run and their table
+    prints (``--show`` adds each output under ``heading(case)``, ``--json`` saves the result)."""
+    import argparse
+    import sys
+
+    from assistant.config import Settings
+    from eval.corpora import default_corpus_root
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--corpus", type=Path, default=None)
+    ap.add_argument("--only", nargs="*", default=[], help="평가할 사례 id")
+    ap.add_argument("--check", action="store_true", help=f"골드 사실이 {in_source}에 있는지만 확인")
+    ap.add_argument("--show", action="store_true", help=f"{show}도 출력")
+    ap.add_argument("--json", type=Path, default=None, help="결과를 JSON으로 저장")
+    args = ap.parse_args(argv)
+    corpus = args.corpus or default_corpus_root()
+    if args.check:
+        problems = check(corpus)
+        print("\n".join(problems) or f"골드 사실 모두 {in_source}에 있음")
+        return 1 if problems else 0
+    result = run(Settings(), corpus, lambda m: print(m, file=sys.stderr), args.only)
+    if args.show:
+        for c in result["cases"]:
+            print(f"## {heading(c)}\n{c['text']}\n")
+    print(render(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0

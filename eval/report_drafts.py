@@ -21,7 +21,6 @@ Each gold case gives a topic, a kind (보고서 | 보도자료), the source docu
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -207,29 +206,13 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.config import Settings
-    from eval.corpora import default_corpus_root
+    from eval.drafting import gold_cli
 
-    ap = argparse.ArgumentParser(description="보고서 초안 골드셋 평가 (eval/gold/reports.jsonl)")
-    ap.add_argument("--corpus", type=Path, default=None)
-    ap.add_argument("--only", nargs="*", default=[], help="평가할 사례 id")
-    ap.add_argument("--check", action="store_true", help="골드 사실이 출처에 있는지만 확인")
-    ap.add_argument("--show", action="store_true", help="초안도 출력")
-    ap.add_argument("--json", type=Path, default=None, help="결과를 JSON으로 저장")
-    args = ap.parse_args(argv)
-    corpus = args.corpus or default_corpus_root()
-    if args.check:
-        problems = check_gold(corpus)
-        print("\n".join(problems) or "골드 사실 모두 출처에 있음")
-        return 1 if problems else 0
-    result = run_report_drafts(Settings(), corpus, lambda m: print(m, file=sys.stderr), args.only)
-    if args.show:
-        for c in result["cases"]:
-            print(f"## {c['id']} — {c['topic']}\n{c['text']}\n")
-    print(render(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0
+    return gold_cli(
+        argv, description="보고서 초안 골드셋 평가 (eval/gold/reports.jsonl)",
+        in_source="출처", show="초안",
+        check=check_gold, run=run_report_drafts, render=render,
+        heading=lambda c: f"{c['id']} — {c['topic']}")
 
 
 if __name__ == "__main__":
