@@ -1,8 +1,9 @@
 """One frozen settings object. Data only: nothing here opens files, models or connections.
 
 Every setting has a default and help text (``description``); the README's settings table is generated from
-them (``python -m assistant.cli.reference --write``) and ``tests/unit/test_cli_reference.py`` fails when stale. Values come from ``ASSISTANT_*`` environment
-variables, a ``.env`` file in the working directory, or CLI flags (which call ``with_overrides``).
+them (``python -m assistant.cli.reference --write``) and ``tests/unit/test_cli_reference.py`` fails when stale.
+Values come from ``ASSISTANT_*`` environment variables, a ``.env`` file in the working directory, or CLI flags
+(which call ``with_overrides``).
 """
 
 from __future__ import annotations
