@@ -43,7 +43,7 @@ API_DESCRIPTION = ("폐쇄망용 공문서 검색·질의응답·요약·민원 
                    "모든 요청에 사용자의 열람 권한이 적용됩니다. "
                    "프로그램에서 쓸 때는 '내 계정' 화면에서 발급한 토큰을 "
                    "`Authorization: Bearer …`로 보내세요.")
-API_PREFIXES = ("/api/", "/healthz", "/openapi.json")
+API_PREFIXES = ("/api/", "/v1/", "/healthz", "/openapi.json")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
        "form-action 'self'")
@@ -115,11 +115,20 @@ def _warm_up(st: AppState) -> None:
 def _mount(app: FastAPI) -> None:
     import swagger_ui_bundle
 
-    from assistant.web import routes_admin, routes_api, routes_chat, routes_documents, routes_exports, routes_pages
+    from assistant.web import (
+        routes_admin,
+        routes_api,
+        routes_chat,
+        routes_documents,
+        routes_exports,
+        routes_openai,
+        routes_pages,
+    )
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/swagger-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
-    for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin, routes_exports):
+    for module in (routes_pages, routes_api, routes_chat, routes_documents, routes_admin, routes_exports,
+                   routes_openai):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["상태"], summary="상태 확인 (준비되면 200; 로그인 없이 부르므로 상태만 알려 줌)")

@@ -85,7 +85,7 @@ def public_citation(c: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except NotVisible as exc:
@@ -100,7 +100,7 @@ def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 @router.post("/api/search", summary="문서 검색 (열람 권한 안의 구절만)")
 def api_search(body: SearchIn, request: Request, user: Principal = Depends(api_user),
                db: Session = DB) -> dict[str, Any]:
-    hits = _model_call(state(request).core.search, user, body.query, k=body.k, mode=body.mode,
+    hits = model_call(state(request).core.search, user, body.query, k=body.k, mode=body.mode,
                        index_name=body.index, doc_ids=body.doc_ids)
     audit(db, user, "search", body.query, [h.doc_id for h in hits])
     out = []
@@ -116,7 +116,7 @@ def api_search(body: SearchIn, request: Request, user: Principal = Depends(api_u
 @router.post("/api/ask", summary="질의응답 (근거 인용 포함, JSON)")
 def api_ask(body: AskIn, request: Request, user: Principal = Depends(rate_limited),
             db: Session = DB) -> dict[str, Any]:
-    answer = _model_call(state(request).core.ask, user, body.question, index_name=body.index,
+    answer = model_call(state(request).core.ask, user, body.question, index_name=body.index,
                          doc_ids=body.doc_ids, history=body.history, detail=body.detail)
     answer["citations"] = [public_citation(c) for c in answer.get("citations", [])]
     audit(db, user, "ask", body.question, [c["doc_id"] for c in answer["citations"]])
@@ -129,7 +129,7 @@ def api_ask_stream(body: AskIn, request: Request, user: Principal = Depends(rate
                    db: Session = DB) -> StreamingResponse:
     st = state(request)
     db.commit()  # hold no transaction while streaming (SQLite allows one writer)
-    _model_call(st.core.ask_service, body.index)  # fail fast (404/503) before the stream starts
+    model_call(st.core.ask_service, body.index)  # fail fast (404/503) before the stream starts
     events = _ask_events(st, user, body.question, body.index, body.doc_ids, body.history, body.detail)
     return sse_response(_with_audit(st, user, body.question, events))
 
@@ -140,7 +140,7 @@ def api_summarize(body: SummarizeIn, request: Request, user: Principal = Depends
     core = state(request).core
     if body.doc_id:
         try:
-            result = _model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length,
+            result = model_call(core.summarize_indexed, user, body.doc_id, index_name=body.index, length=body.length,
                                  scope=body.scope)
         except HTTPException as exc:
             if exc.status_code == 404:
@@ -159,7 +159,7 @@ def api_summarize(body: SummarizeIn, request: Request, user: Principal = Depends
 @router.post("/api/draft-reply", summary="민원 답변서 초안 (개인정보 가림, 근거 법령 인용)")
 def api_draft(body: DraftIn, request: Request, user: Principal = Depends(rate_limited),
               db: Session = DB) -> dict[str, Any]:
-    draft = _model_call(state(request).core.draft_reply, user, body.text, index_name=body.index,
+    draft = model_call(state(request).core.draft_reply, user, body.text, index_name=body.index,
                         doc_ids=body.doc_ids, received=body.received)
     draft["citations"] = [public_citation(c) for c in draft.get("citations", [])]
     audit(db, user, "draft_reply", body.text[:500], [c["doc_id"] for c in draft["citations"]])
@@ -184,7 +184,7 @@ def draft_report_for(core: Any, user: Principal, topic: str, *, index_name: str 
 def api_draft_report(body: ReportIn, request: Request, user: Principal = Depends(rate_limited),
                      db: Session = DB) -> dict[str, Any]:
     try:
-        draft = _model_call(draft_report_for, state(request).core, user, body.topic, index_name=body.index,
+        draft = model_call(draft_report_for, state(request).core, user, body.topic, index_name=body.index,
                             doc_ids=body.doc_ids, scope=body.scope, kind=body.kind, agency=body.agency,
                             released=body.released, contact=body.contact)
     except HTTPException as exc:
@@ -204,7 +204,7 @@ def api_chat_stream(body: ChatIn, request: Request, user: Principal = Depends(ra
     if not text and not (body.mode == "summarize" and conv.doc_ids):
         raise HTTPException(400, "질문이나 본문을 입력하세요.")
     if body.mode == "ask":
-        _model_call(st.core.ask_service, conv.index_name or None)
+        model_call(st.core.ask_service, conv.index_name or None)
     history = _history(db, conv.id)
     shown = text or "선택한 문서를 요약해 주세요."
     db.add(Message(conversation_id=conv.id, role="user", mode=body.mode, content=shown))
@@ -279,7 +279,7 @@ def _summarize_text(core: Any, text: str, title: str, length: str | None) -> dic
         name = "".join(ch for ch in title if ch.isalnum() or ch in " _-")[:60].strip() or "본문"
         path = Path(tmp) / f"{name}.txt"
         path.write_text(unicodedata.normalize("NFC", text), encoding="utf-8")
-        result = _model_call(core.summarize_file, path, length=length)
+        result = model_call(core.summarize_file, path, length=length)
     result.pop("source", None)
     return result
 
@@ -287,7 +287,7 @@ def _summarize_text(core: Any, text: str, title: str, length: str | None) -> dic
 def _with_audit(st: AppState, user: Principal, question: str,
                 events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     cited: list[str] = []
-    for ev in _guarded(events):
+    for ev in guarded_events(events):
         if ev.get("type") == "done":
             cited = [c["doc_id"] for c in ev.get("citations", [])]
         yield ev
@@ -299,7 +299,7 @@ def _persisting(st: AppState, user: Principal, conv_id: int, mode: str, question
                 events: Iterator[dict[str, Any]], scope: list[str]) -> Iterator[dict[str, Any]]:
     yield {"type": "conversation", "id": conv_id}
     action = {"ask": "ask", "summarize": "summarize", "draft": "draft_reply", "report": "draft_report"}[mode]
-    for ev in _guarded(events):
+    for ev in guarded_events(events):
         if ev.get("type") == "error" and ev.get("denied"):
             with st.sessions.begin() as db:
                 audit(db, user, action, question, scope, ev["message"], result="denied")
@@ -314,7 +314,7 @@ def _persisting(st: AppState, user: Principal, conv_id: int, mode: str, question
         yield ev
 
 
-def _guarded(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def guarded_events(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Turn a failure after the stream started into an error event the page can show."""
     try:
         yield from events
