@@ -152,6 +152,16 @@ class Worker:
                 job.items = [*job.items, item]
             job.updated_at = utcnow()
 
+    def _note(self, job_id: str, message: str, progress: float) -> None:
+        """Progress within a file (OCR pages): the message, and the bar moved forward, never back."""
+        with self.sessions.begin() as db:
+            job = db.get(Job, job_id)
+            if job is None:
+                return
+            job.message = message
+            job.progress = max(job.progress, min(progress, 1.0))
+            job.updated_at = utcnow()
+
     def _finish(self, job_id: str, status: str, message: str, result_path: str = "") -> None:
         with self.sessions.begin() as db:
             job = db.get(Job, job_id)
@@ -169,6 +179,8 @@ class Worker:
 
     # ------------------------------------------------------------------ ingest
     def _run_ingest(self, job_id: str, params: dict[str, Any]) -> None:
+        from assistant.ingest.base import nfc
+        from assistant.ingest.budget import ocr_progress
         from assistant.ingest.pipeline import Ingestor, doc_id_for
 
         files = [Path(p) for p in params["files"]]
@@ -177,6 +189,16 @@ class Worker:
         with self.sessions.begin() as db:
             db.execute(update(Job).where(Job.id == job_id).values(items=[]))
         counter = {"done": 0}
+        # OCR pages of each scanned file as they finish: shown while it runs ("OCR 3/12쪽"), and kept in the
+        # file's item once it is done (pages read, progress reports seen)
+        ocr: dict[str, dict[str, int]] = {}
+
+        def on_ocr_page(path: Path, done: int, total: int) -> None:
+            seen = ocr.setdefault(nfc(str(path)), {"done": 0, "total": total, "reports": 0})
+            seen.update(done=done, total=total, reports=seen["reports"] + 1)
+            at = counter["done"] + (done / total if total else 0.0)
+            self._note(job_id, f"{counter['done']}/{len(files)} 처리 · {path.name} OCR {done}/{total}쪽",
+                       at / len(files) if files else 0.0)
 
         def on_file(outcome: Any) -> None:
             counter["done"] += 1
@@ -189,13 +211,16 @@ class Worker:
             reason = outcome.reason or " ".join(outcome.warnings)
             item = {"file": path.name, "status": status, "reason": reason, "chunks": outcome.chunks,
                     "warnings": list(outcome.warnings)}
+            if outcome.path in ocr:
+                item["ocr"] = ocr[outcome.path]
             self._progress(job_id, counter["done"], len(files), f"{counter['done']}/{len(files)} 처리", item)
 
         store = self.core.store(params.get("index"))
         with self.core.write_lock:
             ingestor = Ingestor(self.core.settings, store, self.core.embedder, params.get("access_level", "내부"),
                                 params.get("department", ""))
-            report = ingestor.run(files, on_file=on_file)
+            with ocr_progress(on_ocr_page):
+                report = ingestor.run(files, on_file=on_file)
         if report.count("ok"):
             self.core.filler.request(store.name)   # the new chunks' semantic vectors, in the background
         failed = report.count("failed")
