@@ -54,6 +54,10 @@ GENERATORS: Mapping[str, str] = {
     "transformers": "assistant.generate.transformers_backend",
     "openai": "assistant.generate.openai_backend",
 }
+#: OCR engine name → module
+OCR_ENGINES: Mapping[str, str] = {
+    "tesseract": "assistant.ocr.tesseract",
+}
 
 
 class Registry(Generic[F]):

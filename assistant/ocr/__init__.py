@@ -22,6 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.registry import OCR_ENGINES as BUILTIN_OCR_ENGINES
+from assistant.registry import Registry
+
 #: the note shown wherever a passage comes from a page the engine was unsure about
 LOW_CONFIDENCE_NOTE = "OCR 인식 신뢰도 낮음"
 
@@ -86,22 +89,20 @@ class OcrEngine(ABC):
 
 
 OcrFactory = Callable[[], OcrEngine]
-_REGISTRY: dict[str, OcrFactory] = {}
+#: OCR engines by name: built-ins in assistant.registry.OCR_ENGINES, plug-ins (a vision model behind an
+#: OpenAI-compatible server, a commercial engine) in the "assistant.ocr_engines" entry-point group
+OCR_ENGINES: Registry[OcrFactory] = Registry("OCR 엔진", BUILTIN_OCR_ENGINES, "assistant.ocr_engines")
 _ENGINES: dict[str, OcrEngine] = {}
 _LOCK = threading.Lock()
 
 
 def register_ocr_engine(name: str) -> Callable[[OcrFactory], OcrFactory]:
     """Register an engine factory under ``name`` (usable as a class decorator)."""
-    def deco(factory: OcrFactory) -> OcrFactory:
-        _REGISTRY[name] = factory
-        return factory
-    return deco
+    return OCR_ENGINES.register(name)
 
 
 def registered_ocr_engines() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
+    return OCR_ENGINES.names()
 
 
 def get_engine(name: str) -> OcrEngine | None:
@@ -111,23 +112,18 @@ def get_engine(name: str) -> OcrEngine | None:
     """
     if name in ("", "none"):
         return None
-    _load_builtins()
     with _LOCK:
         engine = _ENGINES.get(name)
         if engine is None:
-            factory = _REGISTRY.get(name)
+            factory = OCR_ENGINES.find(name)
             if factory is None:
-                known = ", ".join(["none", *sorted(_REGISTRY)])
+                known = ", ".join(["none", *OCR_ENGINES.names()])
                 raise OcrUnavailable(f"알 수 없는 OCR 엔진입니다: '{name}'. ASSISTANT_OCR_ENGINE은 {known} 중 "
                                      "하나여야 합니다.")
             engine = factory()
             engine.check()
             _ENGINES[name] = engine
     return engine
-
-
-def _load_builtins() -> None:
-    import assistant.ocr.tesseract  # noqa: F401 — registers "tesseract"
 
 
 # ------------------------------------------------------------------ per-parse options and progress

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.generate.base import GENERATORS, register_generator
 from assistant.generate.factory import generator_names, make_generator
-from assistant.registry import EMBEDDERS, PARSERS, Registry
+from assistant.registry import EMBEDDERS, OCR_ENGINES, PARSERS, Registry
 from assistant.registry import GENERATORS as BUILTIN_GENERATORS
 
 PLUGIN = textwrap.dedent('''
@@ -111,9 +111,11 @@ def test_names_are_listed_without_importing_any_backend():
     code = ("import sys\nfrom assistant.ingest.base import supported_extensions\n"
             "from assistant.generate.factory import generator_names\n"
             "from assistant.index.embedders import available\n"
-            "supported_extensions(); generator_names(); available()\n"
+            "from assistant.ocr import registered_ocr_engines\n"
+            "supported_extensions(); generator_names(); available(); registered_ocr_engines()\n"
             "loaded = [m for m in ('assistant.ingest.pdf', 'assistant.ingest.hwp', 'assistant.generate.openai_backend',"
-            " 'assistant.index.embedders.e5', 'assistant.index.embedders.use') if m in sys.modules]\n"
+            " 'assistant.index.embedders.e5', 'assistant.index.embedders.use', 'assistant.ocr.tesseract')"
+            " if m in sys.modules]\n"
             "print(loaded)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -142,4 +144,8 @@ def test_every_builtin_name_resolves_to_a_factory():
     for ext in PARSERS:
         factory = PARSER_REGISTRY.find(ext)
         assert factory is not None and ext in factory().extensions, ext
+    from assistant.ocr import OCR_ENGINES as OCR_REGISTRY
+
+    for name in OCR_ENGINES:
+        assert OCR_REGISTRY.find(name) is not None, name
     assert Registry("x", {}, "assistant.nothing").find("missing") is None
