@@ -128,24 +128,27 @@ def extract_zip(archive: Path, folder: Path, allowed: Iterable[str], max_bytes: 
                 max_files: int, max_total_bytes: int | None = None) -> tuple[list[Saved], list[str]]:
     """Extract supported members safely (flat, sanitised names); return saved files and skipped reasons.
 
-    The archive is refused before anything is written when its members declare more than
-    ``max_total_bytes`` in all or more than :data:`MAX_ZIP_RATIO` times the archive's size; while
-    extracting, the bytes actually written count against the same budget (declared sizes can lie)."""
+    The archive is refused before anything is written when :func:`assistant.ingest.archive.check_zip` finds
+    it abnormal or its members declare more than ``max_total_bytes`` in all or more than
+    :data:`MAX_ZIP_RATIO` times the archive's size; while extracting, the bytes actually written count
+    against the same budget (declared sizes can lie)."""
+    from assistant.ingest.archive import TooLarge, ZipLimits, check_zip
+
     allowed = set(allowed)
     saved: list[Saved] = []
     skipped: list[str] = []
+    budget = min(max_total_bytes or max_bytes * max_files, max(archive.stat().st_size, 1) * MAX_ZIP_RATIO)
+    # the archive checks documents get (member count, directory size, each member's ratio), with the batch's
+    # own total: refused before anything is written
     try:
+        check_zip(archive, ZipLimits(member_bytes=budget, total_bytes=budget))
         zf = zipfile.ZipFile(archive)
+    except TooLarge as exc:
+        raise UploadRejected(f"'{archive.name}': {exc.reason}") from None
     except zipfile.BadZipFile:
         raise UploadRejected(f"'{archive.name}': 올바른 ZIP 파일이 아닙니다.") from None
-    budget = min(max_total_bytes or max_bytes * max_files, max(archive.stat().st_size, 1) * MAX_ZIP_RATIO)
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
-        declared = sum(m.file_size for m in members if Path(m.filename).suffix.lower() in allowed)
-        if declared > budget:
-            raise UploadRejected(f"'{archive.name}': 압축을 풀면 {declared / 1024 / 1024:,.0f}MB가 되어 한도"
-                                 f"({budget / 1024 / 1024:,.0f}MB)를 넘습니다. 압축 폭탄이 의심되거나 너무 큰 "
-                                 "묶음입니다. 나누어 올리세요.")
         for m in members:
             raw = _member_name(m)
             if Path(raw).name.startswith(".") or "__MACOSX" in raw:
