@@ -141,8 +141,28 @@ def _read_pages(reader: PdfReader, count: int, path: Path) -> tuple[list[Block],
         if len("".join(text.split())) < min_chars and _has_image(reader.pages[number - 1]):
             thin.append(number)   # a scan, perhaps with a stamped page number: OCR it
             continue
+        if not text.strip() and _undecodable(reader.pages[number - 1]):
+            unreadable.append(number)   # pypdf logs a bad stream and returns "": say the page was lost
+            continue
         blocks += page_blocks(text, number)
     return blocks, unreadable, thin
+
+
+def _undecodable(page: Any) -> bool:
+    """Whether a page's content stream holds bytes that decode to nothing (a damaged compressed stream)."""
+    try:
+        contents = page.get("/Contents")
+        if contents is None:
+            return False
+        streams = contents.get_object()
+        streams = streams if isinstance(streams, list) else [streams]
+        for ref in streams:
+            stream = ref.get_object()
+            if getattr(stream, "_data", b"") and not stream.get_data():
+                return True
+    except Exception:  # noqa: BLE001 — a broken object is a broken page
+        return True
+    return False
 
 
 def _has_image(page: Any) -> bool:

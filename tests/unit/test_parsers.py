@@ -103,6 +103,28 @@ def test_pdf_two_pages_keep_page_numbers_and_korean_text(tmp_path: Path) -> None
     assert doc.blocks[1].text == "정보공개 청구는 온라인으로 합니다."
 
 
+def test_a_pdf_page_whose_content_stream_is_damaged_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    good = _pdf(tmp_path / "원본.pdf", [["민원 처리 기간은 7일입니다."], ["둘째 쪽은 손상됩니다."],
+                                       ["이의신청은 30일 이내에 합니다."]])
+    writer = PdfWriter()
+    for page in PdfReader(good).pages:
+        writer.add_page(page)
+    broken = StreamObject()      # a compressed stream whose bytes are not deflate data
+    broken[NameObject("/Filter")] = NameObject("/FlateDecode")
+    broken._data = b"\x78\x9c not deflate data " * 4
+    writer.pages[1][NameObject("/Contents")] = writer._add_object(broken)
+    path = tmp_path / "손상된쪽.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    doc = parse_file(path)
+    assert [b.page for b in doc.blocks] == [1, 3]
+    assert "30일 이내" in doc.blocks[1].text
+    assert doc.metadata["warnings"] == ["손상된 쪽 1개(2쪽)의 텍스트를 읽지 못하고 건너뛰었습니다."]
+
+
 def test_pdf_without_title_metadata_uses_file_stem(tmp_path: Path) -> None:
     doc = parse_file(_pdf(tmp_path / "회의록.pdf", [["회의 결과를 알립니다."]]))
     assert doc.title == "회의록"
