@@ -15,12 +15,19 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotFound
 from assistant.index.store import IndexStore, list_indexes
 from assistant.web.auth import Principal
+
+if TYPE_CHECKING:   # the parts load lazily (models, indexes): only their types are needed here
+    from assistant.generate.base import Generator
+    from assistant.index.embedders import Embedder
+    from assistant.retrieve.search import Retriever
+    from assistant.tasks.ask import AskService
+    from assistant.types import Hit
 
 MODES = {"ask": "질의응답", "summarize": "문서 요약", "draft": "민원 답변 초안"}
 
@@ -32,14 +39,15 @@ class NotVisible(AssistantError):
 @dataclass
 class _Cached:
     generation: str
-    retriever: Any
-    ask: Any = None
+    retriever: Retriever
+    ask: AskService | None = None
 
 
 class Core:
     """Shared, thread-safe parts of the app: embedder, generator, retrievers per index."""
 
-    def __init__(self, settings: Settings, embedder: Any = None, generator: Any = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 generator: Generator | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
         self._generator = generator
@@ -52,7 +60,7 @@ class Core:
 
     # ------------------------------------------------------------------ parts
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
                 from assistant.index.embedders import make_embedder
@@ -61,7 +69,7 @@ class Core:
             return self._embedder
 
     @property
-    def generator(self) -> Any:
+    def generator(self) -> Generator:
         with self._lock:
             if self._generator is None:
                 self._generator = _make_generator(self.settings)
@@ -73,7 +81,7 @@ class Core:
     def indexes(self) -> list[str]:
         return list_indexes(self.settings.index_dir)
 
-    def retriever(self, index_name: str | None = None) -> Any:
+    def retriever(self, index_name: str | None = None) -> Retriever:
         return self._entry(index_name).retriever
 
     def _entry(self, index_name: str | None) -> _Cached:
@@ -94,7 +102,7 @@ class Core:
             self._cache[store.name] = entry
         return entry
 
-    def ask_service(self, index_name: str | None = None) -> Any:
+    def ask_service(self, index_name: str | None = None) -> AskService:
         entry = self._entry(index_name)
         if entry.ask is None:
             from assistant.tasks.ask import AskService
@@ -186,7 +194,7 @@ class Core:
 
     # ------------------------------------------------------------------ model tasks
     def search(self, user: Principal, query: str, *, k: int | None = None, mode: str | None = None,
-               index_name: str | None = None, doc_ids: Sequence[str] = ()) -> list[Any]:
+               index_name: str | None = None, doc_ids: Sequence[str] = ()) -> list[Hit]:
         retriever = self.retriever(index_name)
         return retriever.search(query, k=k or self.settings.top_k, mode=mode or self.settings.search_mode,
                                 flt=user.search_filter(tuple(doc_ids)))
@@ -228,7 +236,7 @@ class Core:
         return draft.to_json()
 
 
-def _make_generator(settings: Settings) -> Any:
+def _make_generator(settings: Settings) -> Generator:
     from assistant.generate.factory import make_generator
 
     return make_generator(settings)
