@@ -8,7 +8,8 @@ ASSISTANT := $(VENV)/bin/assistant
 SAMPLE_INDEX ?= default
 # fonts-nanum: Korean PDF fixtures and the web app's font; chromium: the browser tests (Playwright drives it)
 # tesseract-ocr(-kor, -osd): OCR of scanned PDFs and images (assistant/ocr)
-DEBIAN_PACKAGES := fonts-nanum chromium tesseract-ocr tesseract-ocr-kor tesseract-ocr-osd
+# postgresql: the web tests also run on a throwaway PostgreSQL cluster (tests/web/pg.py)
+DEBIAN_PACKAGES := fonts-nanum chromium tesseract-ocr tesseract-ocr-kor tesseract-ocr-osd postgresql
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 

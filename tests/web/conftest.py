@@ -1,5 +1,6 @@
 """Web fixtures: a real index (the samples + restricted, internal and prompt-injection documents), real
-apps on a real SQLite database, real users, and a real uvicorn server on a loopback port."""
+apps on a real SQLite database — and, for the tests that exercise SQL, on a real PostgreSQL cluster as well
+(tests/web/pg.py) — real users, and a real uvicorn server on a loopback port."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pg import ON_BOTH_DATABASES, PgCluster
 from webtools import (
     EXTRA_DOCS,
     add_users,
@@ -40,8 +42,31 @@ def web_index(sample_index, tmp_path_factory):
     return index_dir
 
 
+def pytest_generate_tests(metafunc):
+    chosen = ON_BOTH_DATABASES.get(Path(metafunc.module.__file__).stem, set())
+    if metafunc.function.__name__ in chosen and "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the session (started on first use, deleted at the end)."""
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture()
-def make_app(web_index, tmp_path):
+def database(request) -> str:
+    """The app's database URL: "" (SQLite in the data folder) unless the test runs on PostgreSQL, where it
+    gets a new, empty database of its own (as a SQLite test gets a new file)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_cluster").create_database()
+    return ""
+
+
+@pytest.fixture()
+def make_app(web_index, tmp_path, database):
     """Build apps on a fresh data folder (default embedder: no ingest-time dense layer)."""
     from assistant.web.app import create_app
     from assistant.web.services import Core
@@ -54,13 +79,19 @@ def make_app(web_index, tmp_path):
             index = tmp_path / "private-index"
             if not index.exists():
                 shutil.copytree(web_index, index)
+        if database:
+            over = {"database_url": database, **over}
         settings = make_settings(index, data_dir or tmp_path / "data", **over)
         app = create_app(settings, core=Core(settings))
+        built.append(app)
         if users:
             add_users(app)
         return app
 
-    return build
+    built: list = []
+    yield build
+    for app in built:   # PostgreSQL connections are not left open for the rest of the session
+        app.state.assistant.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture()

@@ -50,8 +50,9 @@ def upgrade() -> None:
     renamed = 0
     for row_id, name in failed:
         if name and name not in accounts and not name.startswith("(등록되지 않은 이름"):
-            conn.execute(sa.text("UPDATE audit_log SET username = :u, detail = :u WHERE id = :id"),
-                         {"u": "(등록되지 않은 이름)", "id": row_id})
+            # one parameter per column: PostgreSQL refuses one parameter typed both varchar and text
+            conn.execute(sa.text("UPDATE audit_log SET username = :u, detail = :d WHERE id = :id"),
+                         {"u": "(등록되지 않은 이름)", "d": "(등록되지 않은 이름)", "id": row_id})
             renamed += 1
     counts["audit_log.login_failed"] = renamed
     log.warning("개인정보 가림 마이그레이션: %s", ", ".join(f"{t} {n}행" for t, n in counts.items()))
