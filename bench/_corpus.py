@@ -155,6 +155,14 @@ def mean_vectors(vectors: np.ndarray, members: list[list[int]]) -> np.ndarray:
     return out
 
 
+def access_of(i: int) -> tuple[str, str, str]:
+    """(access level, department, file type) of synthetic document i, as an agency's mix might be:
+    60% 공개, 20% 내부, 10% 부서 for each of two departments; one document in ten is an HWP file."""
+    level, dept = [("공개", ""), ("내부", ""), ("부서", "복지정책과"), ("부서", "민원봉사과")][
+        (0, 0, 0, 0, 0, 0, 1, 1, 2, 3)[i % 10]]
+    return level, dept, "hwp" if (i // 10) % 10 == 3 else "md"
+
+
 def _documents(pool: SentencePool, passages: Passages, lo: int, hi: int, prefix: str = "syn") -> list[NewDocument]:
     """Passages lo..hi as synthetic documents of PASSAGES_PER_DOC consecutive chunks."""
     docs = []
@@ -164,8 +172,10 @@ def _documents(pool: SentencePool, passages: Passages, lo: int, hi: int, prefix:
         title = f"{pool.docs[passages.doc_of[start]][0]} (합성 {doc_id})"
         chunks = [Chunk(doc_id, i - start, passages.texts[i], title, "", f"문단 {i - start + 1}")
                   for i in range(start, end)]
-        record = DocumentRecord(doc_id, f"/bench/synthetic/{doc_id}.md", title, "md",
-                                hashlib.sha256(doc_id.encode()).hexdigest(), sum(len(c.text) for c in chunks))
+        level, dept, kind = access_of(start // PASSAGES_PER_DOC)
+        record = DocumentRecord(doc_id, f"/bench/synthetic/{doc_id}.{kind}", title, kind,
+                                hashlib.sha256(doc_id.encode()).hexdigest(), sum(len(c.text) for c in chunks),
+                                access_level=level, department=dept)
         docs.append(NewDocument(record, chunks, passages.vectors[start:end], passages.terms[start:end]))
     return docs
 

@@ -37,18 +37,27 @@ import _corpus as corpus_mod  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
 from assistant.index.embedders import UseMultilingual, make_embedder  # noqa: E402
+from assistant.index.semantic import SemanticLayer, SemanticStore  # noqa: E402
 from assistant.index.store import IndexStore, faiss_module  # noqa: E402
 from assistant.ingest.pipeline import Ingestor  # noqa: E402
 from assistant.korean.morph import content_terms, kiwi  # noqa: E402
-from assistant.retrieve.filters import SearchFilter  # noqa: E402
+from assistant.retrieve.filters import SearchFilter, position_mask  # noqa: E402
 from assistant.retrieve.fusion import weighted_rrf  # noqa: E402
-from assistant.retrieve.search import open_retriever, retrieval_params  # noqa: E402
+from assistant.retrieve.search import Retriever, open_retriever, retrieval_params  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
-ALL_PUBLIC = "filter clearance=공개"  # a filter that every document passes, as a web UI would always send
-FILTERS = {"": None, ALL_PUBLIC: SearchFilter(clearance="공개")}
+FILTERS = {"": None}
 VARIANTS = (("bm25", "flat", ""), ("dense", "flat", ""), ("hybrid", "flat", ""), ("dense", "hnsw", ""),
-            ("hybrid", "hnsw", ""), ("hybrid", "flat", ALL_PUBLIC), ("hybrid", "hnsw", ALL_PUBLIC))
+            ("hybrid", "hnsw", ""))
+# Access filters as the web app sends them (the synthetic documents are 60% 공개, 20% 내부, 10% 부서 for
+# each of two departments, 10% HWP: bench/_corpus.py access_of), and a narrow metadata filter.
+ACCESS_FILTERS = {"공개 (web default)": SearchFilter(clearance="공개"),
+                  "부서, 복지정책과": SearchFilter(clearance="부서", department="복지정책과"),
+                  "HWP only": SearchFilter(doc_types=("hwp",))}
+DEFAULT_KIND = "bm25+semantic"  # the default configuration: BM25 and the semantic matrix, no FAISS layer
+FILTER_VARIANTS = tuple((mode, kind) for kind, modes in ((DEFAULT_KIND, ("bm25", "dense", "hybrid")),
+                                                         ("flat", ("dense", "hybrid")), ("hnsw", ("dense", "hybrid")))
+                        for mode in modes)
 
 
 def ms(values: list[float]) -> dict[str, float]:
@@ -89,7 +98,8 @@ def _md_files(paths: list[Path]) -> list[Path]:
     return [f for p in paths for f in (sorted(p.rglob("*.md")) if p.is_dir() else [p])]
 
 
-def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path, qs: list[str]) -> dict:
+def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path, qs: list[str],
+               filters_only: bool = False) -> dict:
     out: dict = {"n": n, "commit_s": {}, "disk_mb": {}}
     for kind in ("flat", "hnsw"):
         out["commit_s"][kind] = corpus_mod.write_index(root, f"n{n}-{kind}", pool, passages, n, embedder,
@@ -106,6 +116,9 @@ def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path,
     out["open_s"] = time.perf_counter() - t0
     out["rss_open_flat_mb"] = rss_mb() - before
     retrievers["hnsw"] = open_retriever(s, f"n{n}-hnsw", embedder)
+    out["filters"] = bench_filters(s, retrievers, embedder, passages.vectors[:n], f"n{n}-flat", qs)
+    if filters_only:
+        return out
     groups = [list(VARIANTS)]
     if isinstance(embedder, UseMultilingual):  # same model, BLAS limited to 1 thread for the query embedding
         retrievers["flat, 1-thread query embed"] = open_retriever(s, f"n{n}-flat", UseMultilingual(threads=1))
@@ -128,6 +141,89 @@ def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path,
     gc.collect()
     out["add_one_doc_s"] = {kind: corpus_mod.add_one_document(root, f"n{n}-{kind}", pool, passages, kind,
                                                               settings.hnsw_m) for kind in ("flat", "hnsw")}
+    return out
+
+
+def semantic_retriever(settings: Settings, name: str, embedder, vectors: np.ndarray) -> Retriever:
+    """The default configuration over a synthetic index: BM25 and the semantic matrix, no FAISS layer.
+
+    The synthetic passages have no e5 vectors, so the layer's matrix is loaded with the passages' USE
+    vectors directly instead of from a filled vector store; its search (one matrix product, the filter
+    applied to the scores before top-k) is the production code.
+    """
+    store = IndexStore(settings.index_dir, name)
+    snapshot = store.open()
+    snapshot.faiss = None
+    layer = SemanticLayer(snapshot, SemanticStore(store.path, "bench-inline", vectors.shape[1]), embedder,
+                          refresh_s=1e12)
+    layer._keys, layer._checked = {}, time.monotonic()
+    layer._matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    layer._have[:] = True
+    return Retriever(snapshot, embedder, retrieval_params(settings), layer)
+
+
+def bench_filters(settings: Settings, retrievers: dict, embedder, vectors: np.ndarray, flat_name: str,
+                  qs: list[str]) -> dict:
+    """Filtered vs unfiltered search, every mode and index kind, interleaved query by query."""
+    kinds = {DEFAULT_KIND: semantic_retriever(settings, flat_name, embedder, vectors),
+             "flat": retrievers["flat"], "hnsw": retrievers["hnsw"]}
+    snap = kinds["flat"].snapshot
+    out: dict = {"share": {}}
+    for label, flt in ACCESS_FILTERS.items():  # first, while no mask is cached yet
+        t0 = time.perf_counter()
+        mask = position_mask(snap, flt)
+        out["share"][label] = {"allowed": 1.0 if mask is None else float(mask.mean()),
+                               "resolve_ms": (time.perf_counter() - t0) * 1000}
+    out["overhead_ms"] = overhead(snap)
+    filters = [("", None), *ACCESS_FILTERS.items()]
+    layer = kinds[DEFAULT_KIND].semantic
+    times: dict[str, list[float]] = {}
+    time.sleep(0.5)
+    warm = qs[:20]
+    for i, q in enumerate(warm + qs):  # the first 20 warm up
+        for mode, kind in FILTER_VARIANTS:
+            # filtered and unfiltered take turns going first: whoever follows a mode switch pays for it
+            for label, flt in filters[i % len(filters):] + filters[:i % len(filters)]:
+                layer._queries.clear()  # every search embeds its query, as a new question does
+                t0 = time.perf_counter()
+                kinds[kind].search(q, k=settings.top_k, mode=mode, flt=flt)
+                if i >= len(warm):
+                    times.setdefault(f"{mode}|{kind}|{label}", []).append(time.perf_counter() - t0)
+    out["latency_ms"] = {k: ms(v) for k, v in times.items()}
+    return out
+
+
+def overhead(snap) -> dict[str, float]:
+    """Per-query cost of turning the web's access filter into something the search layers take: the
+    previous way (SQL over documents + np.isin every query, a hash-set selector for FAISS) vs now."""
+    faiss = faiss_module()
+    flt = ACCESS_FILTERS["공개 (web default)"]
+    where, params = flt.sql()
+
+    def old_mask() -> np.ndarray:
+        return np.isin(snap.pos_doc, snap.doc_rowids(where, params))
+
+    def new_mask() -> np.ndarray:
+        mask = position_mask(snap, flt)
+        return np.ones(snap.size, dtype=bool) if mask is None else mask
+
+    def old_selector(mask: np.ndarray) -> None:
+        faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+
+    def new_selector(mask: np.ndarray) -> None:
+        bits = np.packbits(mask, bitorder="little")
+        faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+
+    old, new = old_mask(), new_mask()
+    out: dict[str, float] = {}
+    for key, call in (("old: SQL + np.isin mask", old_mask), ("old: IDSelectorBatch build", lambda: old_selector(old)),
+                      ("new: cached mask", new_mask), ("new: bitmap selector build", lambda: new_selector(new))):
+        times = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+        out[key] = float(np.median(times)) * 1000
     return out
 
 
@@ -300,8 +396,53 @@ def report(res: dict) -> str:
         parts.append(fmt_table("Hybrid: LangChain EnsembleRetriever (BM25Okapi + FAISS, 0.5/0.5) vs ours",
                                ["chunks", "build s", "baseline p50", "baseline p95", "ours p50", "ours faster"],
                                rows))
+    parts.append(filter_report(res))
     parts.append(targets(res))
     return "\n".join(parts)
+
+
+def filter_report(res: dict) -> str:
+    """Filtered vs unfiltered latency per size, index and mode, with the ratio, and where the time went."""
+    rows = []
+    for n, r in res["search"].items():
+        lat, share = r["filters"]["latency_ms"], r["filters"]["share"]
+        for mode, kind in FILTER_VARIANTS:
+            base = lat[f"{mode}|{kind}|"]
+            for label in ACCESS_FILTERS:
+                v = lat[f"{mode}|{kind}|{label}"]
+                rows.append([int(n), kind, mode, f"{label} ({100 * share[label]['allowed']:.0f}%)", base["p50"],
+                             base["p95"], v["p50"], v["p95"], f"{v['p50'] / base['p50']:.2f}x"])
+    parts = [fmt_table(f"Filtered vs unfiltered search, ms (Retriever.search, {res['queries']} queries, "
+                       f"k={res['top_k']}, interleaved)", ["chunks", "index", "mode", "filter (allowed)",
+                                                           "unfiltered p50", "p95", "filtered p50", "p95",
+                                                           "p50 ratio"], rows,
+                       f"{DEFAULT_KIND} = the default configuration (BM25 + the semantic matrix, no FAISS layer); "
+                       "flat/hnsw = BM25 + the ingest-time FAISS layer")]
+    rows = [[int(n), *[round(v, 3) for v in r["filters"]["overhead_ms"].values()],
+             *[round(r["filters"]["share"][f]["resolve_ms"], 1) for f in ACCESS_FILTERS]]
+            for n, r in res["search"].items()]
+    keys = list(next(iter(res["search"].values()))["filters"]["overhead_ms"]) if res["search"] else []
+    parts.append(fmt_table("Filter overhead per query, median ms", ["chunks", *keys,
+                           *[f"first resolve: {f}" for f in ACCESS_FILTERS]], rows,
+                           "old = what every filtered search paid before; new = a mask resolved once per "
+                           "(index generation, filter) and a FAISS bitmap selector"))
+    worst = [(v[-1], v[0], v[1], v[2], v[3]) for v in rows_ratio(res)]
+    if worst:
+        ratio, n, kind, mode, label = max(worst)
+        parts.append(f"\nfiltered p50 <= 1.2x unfiltered (worst case: {mode}/{kind} at {n:,}, {label}): "
+                     f"{ratio:.2f}x -> {'PASS' if ratio <= 1.2 else 'FAIL'}")
+    return "\n".join(parts)
+
+
+def rows_ratio(res: dict) -> list[tuple[int, str, str, str, float]]:
+    out = []
+    for n, r in res["search"].items():
+        lat = r["filters"]["latency_ms"]
+        for mode, kind in FILTER_VARIANTS:
+            for label in ACCESS_FILTERS:
+                out.append((int(n), kind, mode, label,
+                            lat[f"{mode}|{kind}|{label}"]["p50"] / lat[f"{mode}|{kind}|"]["p50"]))
+    return out
 
 
 def targets(res: dict) -> str:
@@ -323,6 +464,26 @@ def targets(res: dict) -> str:
     return "\n".join(lines)
 
 
+def filters_only(res: dict, settings: Settings, embedder, args, sizes: list[int], qs: list[str], root: Path) -> None:
+    pool = corpus_mod.build_pool(args.corpus, embedder, settings.threads, 80 if args.quick else None)
+    passages = corpus_mod.compose(pool, max(sizes))
+    for n in sizes:
+        print(f"filtered search at {n:,} chunks ...", flush=True)
+        res["search"][n] = bench_size(settings, embedder, pool, passages, n, root, qs, filters_only=True)
+        shutil.rmtree(root, ignore_errors=True)  # one size at a time on disk
+    res["peak_rss_mb"] = peak_mb()
+    text = filter_report(res) + f"\npeak RSS of the whole run: {res['peak_rss_mb']:,.0f} MB"
+    print(text)
+    save(res, text, "-filters")
+
+
+def save(res: dict, text: str, suffix: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    dest = OUT / f"bench_search-{time.strftime('%Y%m%d-%H%M%S')}{suffix}.json"
+    dest.write_text(json.dumps({**res, "table": text}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(f"\nsaved {dest}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes and a document subset (smoke run)")
@@ -330,6 +491,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=corpus_mod.default_corpus())
     ap.add_argument("--queries", type=int, help="limit the number of queries")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--filters-only", action="store_true",
+                    help="only build the sized indexes and compare filtered with unfiltered search")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else ([2000, 5000] if args.quick else
                                                                         [10_000, 100_000])
@@ -356,6 +519,8 @@ def main() -> None:
     res["queries"] = len(qs)
     root = Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
+        if args.filters_only:
+            return filters_only(res, settings, embedder, args, sizes, qs, root)
         print(f"ingesting {len(paths)} paths ...", flush=True)
         res["ingest"] = bench_ingest(settings, make_embedder(settings), paths, root / "ingest")
         print(f"  {res['ingest'].get('chunks', 0)} chunks in {res['ingest']['seconds']:.1f} s", flush=True)
@@ -386,10 +551,7 @@ def main() -> None:
     res["peak_rss_mb"] = peak_mb()
     text = report(res)
     print(text)
-    OUT.mkdir(parents=True, exist_ok=True)
-    dest = OUT / f"bench_search-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if args.quick else ''}.json"
-    dest.write_text(json.dumps({**res, "table": text}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(f"\nsaved {dest}")
+    save(res, text, "-quick" if args.quick else "")
 
 
 if __name__ == "__main__":

@@ -237,14 +237,18 @@ class SemanticLayer:
         return [float(self._matrix[p] @ qv) if self._have[p] else None for p in positions]
 
     def search(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        """Top ``depth`` positions by cosine; the filter ``mask`` applies to the scores before the top-k
+        (one product over every vector either way, so a filtered search costs what an unfiltered one does)."""
         self.refresh()
         usable = self._have if mask is None else (self._have & mask)
-        if not usable.any():
+        count = int(np.count_nonzero(usable))
+        if count == 0:
             return []
         qv = self.query_vector(query)
         scores = self._matrix @ qv
-        scores[~usable] = -np.inf
-        n = min(depth, int(usable.sum()))
+        if count < len(usable):
+            scores[~usable] = -np.inf
+        n = min(depth, count)
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(p), float(scores[p])) for p in top]

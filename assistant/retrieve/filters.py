@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,9 +63,58 @@ def _levels_up_to(clearance: str) -> Sequence[str]:
 
 
 def position_mask(snapshot: IndexSnapshot, flt: SearchFilter | None) -> np.ndarray | None:
-    """Boolean mask over positions, or None when nothing is filtered."""
+    """Boolean mask over positions (read-only, shared), or None when the filter lets every position through.
+
+    Every web request sends the user's access filter and there are only a few distinct ones (clearance ×
+    department), so the mask is resolved once per (snapshot, filter) and reused: one SQL query over the
+    document rows, then a lookup from each position's document. A filter every position passes is returned
+    as None, so it costs exactly what an unfiltered search costs.
+    """
     if flt is None or flt.is_empty():
         return None
+    cache = _cache_of(snapshot)
+    with _LOCK:
+        hit = cache.get(flt)
+        if hit is not None:
+            cache.move_to_end(flt)
+            return hit[0]
+    mask = _resolve(snapshot, flt)
+    with _LOCK:
+        cache[flt] = (mask,)
+        while len(cache) > MASK_CACHE_SIZE:
+            cache.popitem(last=False)
+    return mask
+
+
+#: Filters kept per snapshot. A mask is one byte per chunk (1 MB at 1M chunks); access filters repeat,
+#: document filters (a user searching one file) come and go and are evicted oldest first.
+MASK_CACHE_SIZE = 32
+
+_LOCK = threading.Lock()
+_CACHES: weakref.WeakKeyDictionary[IndexSnapshot, OrderedDict[SearchFilter, tuple[np.ndarray | None]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _cache_of(snapshot: IndexSnapshot) -> OrderedDict[SearchFilter, tuple[np.ndarray | None]]:
+    """The snapshot's mask cache; it lives and dies with the snapshot (a new generation starts empty)."""
+    with _LOCK:
+        cache = _CACHES.get(snapshot)
+        if cache is None:
+            cache = _CACHES[snapshot] = OrderedDict()
+        return cache
+
+
+def _resolve(snapshot: IndexSnapshot, flt: SearchFilter) -> np.ndarray | None:
     where, params = flt.sql()
     allowed = snapshot.doc_rowids(where, params)
-    return np.isin(snapshot.pos_doc, allowed)
+    pos_doc = snapshot.pos_doc
+    if len(pos_doc) == 0:
+        return np.zeros(0, dtype=bool)
+    # per-document verdicts indexed by rowid, then one gather over positions (np.isin would sort)
+    doc_ok = np.zeros(int(pos_doc.max()) + 1, dtype=bool)
+    doc_ok[allowed[allowed < len(doc_ok)]] = True
+    mask = doc_ok[pos_doc]
+    if mask.all():
+        return None
+    mask.flags.writeable = False
+    return mask

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -92,23 +93,21 @@ class Retriever:
         return expand_query(query) if self.params.lexicon_weight else query
 
     def dense_faiss(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        faiss = faiss_module()
-        vec = self.embedder.embed_query([query])
-        n = min(depth, self.snapshot.size)
+        """The FAISS layer's ranking, filtered inside the search (never fetched wide and discarded)."""
         index = self.snapshot.faiss
         if index is None:
             return []
-        params = None
-        if mask is not None:
-            ids = np.flatnonzero(mask).astype(np.int64)
-            selector = faiss.IDSelectorBatch(ids)
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.params.hnsw_ef_search, n))
-                      if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
-            n = min(n, len(ids))
-        elif isinstance(index, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(efSearch=max(self.params.hnsw_ef_search, n))
-        scores, ids_out = index.search(vec, n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids_out[0], scores[0], strict=True) if i >= 0]
+        vec = self.embedder.embed_query([query])
+        n = min(depth, self.snapshot.size)
+        if mask is None:
+            return _faiss_hits(index, vec, n, self._hnsw_params(n))
+        return filtered_faiss(index, vec, n, mask, self.params.hnsw_ef_search)
+
+    def _hnsw_params(self, n: int) -> object | None:
+        faiss = faiss_module()
+        if isinstance(self.snapshot.faiss, faiss.IndexHNSW):
+            return faiss.SearchParametersHNSW(efSearch=max(self.params.hnsw_ef_search, n))
+        return None
 
     def sparse(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         bm25 = self.snapshot.bm25
@@ -128,7 +127,7 @@ class Retriever:
         if extra:
             scores += self.params.lexicon_weight * np.asarray(bm25.get_scores_from_ids(extra), dtype=np.float32)
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+            scores *= mask  # in place: the mask is the filter, applied before top-k
         n = min(depth, int(np.count_nonzero(scores)))
         if n == 0:
             return []
@@ -149,6 +148,48 @@ class Retriever:
                 break
             n *= 2
         return [_hit([rows[m[0]] for m in g], max(m[1] for m in g)) for g in groups[:k]]
+
+
+#: A filtered HNSW walk costs about what an exact scan of this many allowed vectors costs, per unit of
+#: efSearch (raw FAISS, 100k vectors, M=32: ~2.9 µs per efSearch unit, ~0.12 µs per vector scanned with a
+#: bitmap selector). Fewer allowed vectors than that times efSearch: scanning them exactly is cheaper.
+EXACT_SCAN_PER_EF = 24
+
+
+def filtered_faiss(index: object, vec: np.ndarray, n: int, mask: np.ndarray,
+                   ef_search: int) -> list[tuple[int, float]]:
+    """Top n allowed positions from a FAISS index, the filter applied during the search.
+
+    The mask becomes a bitmap selector (one bit per position, packed per query in microseconds), so FAISS
+    skips forbidden vectors while it scans or walks the graph. A filtered HNSW walk loses recall as the
+    allowed share s shrinks; widening efSearch (by 1/sqrt(s)) holds recall@10 near the unfiltered level
+    (raw FAISS at 100k, efSearch 256 instead of 128: 0.976 / 0.951 / 0.949 for s = 0.6 / 0.3 / 0.12, against
+    0.958 unfiltered; 0.945 / 0.915 / 0.906 at 128). When the allowed vectors are few
+    enough that an exact scan is cheaper, or the walk still finds fewer than n, they are scanned exactly —
+    so a filter never costs results.
+    """
+    faiss = faiss_module()
+    allowed = int(np.count_nonzero(mask))
+    n = min(n, allowed)
+    if n == 0:
+        return []
+    bits = np.packbits(mask, bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+    hnsw = isinstance(index, faiss.IndexHNSW)
+    if hnsw:
+        base = max(ef_search, n)
+        ef = min(int(base / math.sqrt(allowed / len(mask))), 8 * base)
+        if allowed > EXACT_SCAN_PER_EF * ef:
+            hits = _faiss_hits(index, vec, n, faiss.SearchParametersHNSW(sel=selector, efSearch=ef))
+            if len(hits) >= n:
+                return hits
+    flat = faiss.downcast_index(index.storage) if hnsw else index  # type: ignore[attr-defined]
+    return _faiss_hits(flat, vec, n, faiss.SearchParameters(sel=selector))
+
+
+def _faiss_hits(index: object, vec: np.ndarray, n: int, params: object | None) -> list[tuple[int, float]]:
+    scores, ids = index.search(vec, n, params=params)  # type: ignore[attr-defined]
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
 def _hit(rows: list, score: float) -> Hit:
