@@ -4,13 +4,9 @@ these tests fail with that message instead of skipping: a machine that cannot OC
 from __future__ import annotations
 
 import pytest
+from render_pages import require_tesseract
 
 
 @pytest.fixture(scope="session", autouse=True)
 def tesseract_installed():
-    from assistant.ocr import OcrUnavailable, get_engine
-
-    try:
-        get_engine("tesseract")
-    except OcrUnavailable as exc:
-        pytest.fail(f"{exc} (run `make system-deps`)", pytrace=False)
+    require_tesseract()

@@ -249,3 +249,16 @@ def born_digital_pdf(pages: list[RenderedPage], path: Path, font: str = FONTS[0]
         c.showPage()
     c.save()
     return path
+
+
+def require_tesseract() -> None:
+    """Fail (not skip) when Tesseract or its Korean model is missing: a machine that cannot OCR must not pass
+    the OCR tests (`make test` installs them through `make system-deps`)."""
+    import pytest
+
+    from assistant.ocr import OcrUnavailable, get_engine
+
+    try:
+        get_engine("tesseract")
+    except OcrUnavailable as exc:
+        pytest.fail(f"{exc} (run `make system-deps`)", pytrace=False)

@@ -18,7 +18,7 @@ import pytest
 from webtools import REPO, add_users_cli, cli_env, login, serving
 
 sys.path.insert(0, str(REPO / "tests" / "ocr"))
-from render_pages import FONTS, SHEETS, faded, noisy, render, save_pdf  # noqa: E402
+from render_pages import FONTS, SHEETS, faded, noisy, render, require_tesseract, save_pdf  # noqa: E402
 
 from assistant.ocr import LOW_CONFIDENCE_NOTE  # noqa: E402
 
@@ -29,13 +29,7 @@ PHOTO_NAME = "공문사진_생활안정자금"
 
 @pytest.fixture(scope="module", autouse=True)
 def tesseract_installed():
-    """A machine that cannot OCR must fail these tests, not skip them (`make test` installs Tesseract)."""
-    from assistant.ocr import OcrUnavailable, get_engine
-
-    try:
-        get_engine("tesseract")
-    except OcrUnavailable as exc:
-        pytest.fail(f"{exc} (run `make system-deps`)", pytrace=False)
+    require_tesseract()
 
 
 @pytest.fixture(scope="module")
