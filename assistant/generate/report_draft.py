@@ -27,9 +27,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.generate.extractive_summary import clean_heading, clean_line, is_junk, split_units
+from assistant.generate.extractive_summary import clean_heading, clean_line, is_junk, numbers_in, split_units
 from assistant.generate.summary_polish import drop_repeated_facts, normalise_endings, respace, table_row
 from assistant.korean.injection import addresses_assistant
+from assistant.korean.statute import AMENDMENT_NOTE
 from assistant.output.notation import item_mark
 from assistant.types import Chunk
 
@@ -144,11 +145,11 @@ def units_of(docs: Sequence[Sequence[Chunk]], min_chars: int = 20, max_chars: in
                     body = raw.strip()[item.end():] if item else raw.strip()
                     numbered = bool(item) or pending[:-1].isdigit()
                     if lead is not None and numbered and len(lead.items) < 8 and not addresses_assistant(body):
-                        lead.items.append(_AMENDMENT.sub("", body).strip())
+                        lead.items.append(AMENDMENT_NOTE.sub("", body).strip())
                     pending = ""
                     continue
                 text = clean_line(table_row(raw) if "|" in raw else raw)
-                text = restore_spacing(_CONNECTIVE.sub("", _LEADING_MARK.sub("", _AMENDMENT.sub("", text)))).strip()
+                text = restore_spacing(_CONNECTIVE.sub("", _LEADING_MARK.sub("", AMENDMENT_NOTE.sub("", text)))).strip()
                 key = re.sub(r"\s+", "", text)
                 lead = None
                 if not min_chars <= len(text) <= max_chars or key in seen or is_junk(text) \
@@ -163,7 +164,6 @@ def units_of(docs: Sequence[Sequence[Chunk]], min_chars: int = 20, max_chars: in
 _ITEM = re.compile(r"^\d{1,2}\.\s")
 
 
-_AMENDMENT = re.compile(r"\s*[<‹〈<]\s*(?:개정|신설|전문개정|본조신설|제목개정|삭제|타법개정)[^>›〉>]*[>›〉>]")
 _CONNECTIVE = re.compile(r"^(?:그 결과|또한|한편|아울러|이에 따라|이와 함께|특히|참고로)\s?,?\s+")
 #: outline numbers and arrows a PDF leaves at the start of a line ("5.1.1", "4.", "☞", "[▶]", "⇒")
 _LEADING_MARK = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}\.(?=\s)|\[[▶►▷◆■]\]|[☞▶►▷⇒→※◦•▪■◆◇ㅇ])\s*")
@@ -289,14 +289,12 @@ def restore_spacing(text: str) -> str:
 
     spaced = _LABEL_GAP.sub(r"\1\2", kiwi().space(text, reset_whitespace=False))
     spaced = _LONE_PARTICLE.sub(r"\1", spaced)   # "결 로 영향" → "결로 영향": a lone particle joins its word
-    return spaced if _NUMBERS.findall(spaced) == _NUMBERS.findall(text) else text
+    return spaced if numbers_in(spaced) == numbers_in(text) else text
 
 
 _LONE_PARTICLE = re.compile(r"(?<=[가-힣]) (은|는|을|를|로|으로|와|과|에서|이며|이다)(?=[\s,.)]|$)")
 _LABEL_GAP = re.compile(r"(\d) (조|항|호|목|년|월|일|개|명|곳|회|km|m|%)")
 
-
-_NUMBERS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def polish(text: str, compress: bool = True) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from assistant.errors import AssistantError
 from assistant.korean.statute import (
+    AMENDMENT_NOTE,
     ARTICLE_LABEL,
     ENUMERATION_LEAD,
     division_level,
@@ -39,10 +40,6 @@ from assistant.types import Chunk
 
 TOP, MID, LOW = "□", "○", "-"
 
-#: amendment and history notes, closed or cut ("‹개정 2012.10.22" without its closing mark)
-AMENDMENT_NOTE = re.compile(
-    r"\s*[<‹〈\[［]\s*(?:개정|신설|전문개정|본조신설|제목개정|종전|타법개정|삭제|시행일|일부개정|본조|조문)[^>›〉\]］\n]*"
-    r"[>›〉\]］]?|\s*[<‹〈]\s*\d{4}\s?\.\s?\d{1,2}\s?\.\s?\d{1,2}\.?\s*[>›〉]")
 _DELETED = re.compile(r"^\s*삭제\s*$")
 _ASIDE = re.compile(r"\s*\((?:이하[^()]{0,40}(?:\([^()]*\)[^()]{0,20})?이?라\s?한다"
                     r"|[^()]{4,60}(?:제외한다|말한다|포함한다|해당한다))\)")

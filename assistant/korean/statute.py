@@ -21,6 +21,10 @@ ARTICLE_HEAD = re.compile(r"^\s*(제\s*\d+\s*조(?:\s*의\s*\d+)?)\s*(?:\(([^)]{
 ARTICLE_HEADING_IN_TEXT = re.compile(r"(?:^|\n)\s*(제\d+조(?:의\d+)?)\s*[(（]")
 #: a 호 ("1. …", "12의2. …") or 목 ("가. …") item at the start of a line
 ITEM = re.compile(r"^\s*(?:(\d{1,2})(?:의(\d{1,2}))?|([가-하]))\.\s")
+#: amendment and history notes of statute text, closed or cut ("‹개정 2012.10.22" without its closing mark)
+AMENDMENT_NOTE = re.compile(
+    r"\s*[<‹〈\[［]\s*(?:개정|신설|전문개정|본조신설|제목개정|종전|타법개정|삭제|시행일|일부개정|본조|조문)[^>›〉\]］\n]*"
+    r"[>›〉\]］]?|\s*[<‹〈]\s*\d{4}\s?\.\s?\d{1,2}\s?\.\s?\d{1,2}\.?\s*[>›〉]")
 #: "다음 각 호", "다음 각 목": the rule continues in the items that follow
 ENUMERATION_LEAD = re.compile(r"다음\s*각\s*(?:호|목)")
 #: 「법령명」 제N조(의M)(제N항)(제N호), with an optional "(이하 …)" between name and article
