@@ -68,6 +68,7 @@ class Registry(Generic[F]):
         self.builtins = dict(builtins)
         self.group = group            # entry-point group of plug-ins
         self._factories: dict[str, F] = {}
+        self._plugin_map: dict[str, EntryPoint] | None = None
         self._lock = threading.RLock()
 
     def register(self, name: str) -> Callable[[F], F]:
@@ -105,11 +106,10 @@ class Registry(Generic[F]):
         with self._lock:
             return self._factories.get(name)
 
-    def load_all(self) -> dict[str, F]:
-        """Import every built-in and load every plug-in (for listings that need the factories themselves)."""
-        for name in self.names():
-            self.find(name)
-        return self.registered()
-
     def _plugins(self) -> dict[str, EntryPoint]:
-        return {ep.name: ep for ep in entry_points(group=self.group)}
+        """The installed plug-ins of this kind, read from package metadata once per process (each read scans
+        every installed distribution; the set changes only when packages are installed)."""
+        with self._lock:
+            if self._plugin_map is None:
+                self._plugin_map = {ep.name: ep for ep in entry_points(group=self.group)}
+            return self._plugin_map
