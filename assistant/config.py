@@ -79,7 +79,12 @@ class Settings(BaseSettings):
         "Characters of each chunk (title and section first) given to the dense embedder; 0 = all. BM25 always sees the"
         " whole chunk. An existing index keeps its own."))
     embed_batch_size: int = Field(64, description="Texts per embedding batch.")
-    threads: int = Field(2, description="CPU threads for embedding, FAISS and morphological analysis.")
+    threads: int = Field(2, description=(
+        "CPU threads for batch work (embedding, FAISS, Kiwi), set once per process; the web server runs each "
+        "request's FAISS and BLAS on server_query_threads."))
+    server_query_threads: int = Field(1, ge=1, description=(
+        "Threads one web request uses for FAISS and BLAS. 1 fits a server answering many users at once "
+        "(bench/bench_web.py --endpoint search compares); raise it for a server with few users and many cores."))
 
     commit_every_chunks: int = Field(20_000, description=(
         "During a long ingest, save a new index generation after this many new chunks."))

@@ -67,7 +67,7 @@ def _usable(s: str) -> bool:
     return 10 <= len(s) <= 500 and "intentionally omitted" not in s and "picture text" not in s
 
 
-def build_pool(corpus: Path, embedder: Embedder, threads: int, limit_files: int | None = None) -> SentencePool:
+def build_pool(corpus: Path, embedder: Embedder, limit_files: int | None = None) -> SentencePool:
     files = pool_files(corpus)[:limit_files] if limit_files else pool_files(corpus)
     stamp = [(str(f), f.stat().st_size, int(f.stat().st_mtime)) for f in files]
     key = hashlib.sha1(json.dumps([stamp, embedder.identity]).encode()).hexdigest()[:12]
@@ -85,7 +85,7 @@ def build_pool(corpus: Path, embedder: Embedder, threads: int, limit_files: int 
         parsed = parse_file(f)
         ids = []
         for block in parsed.blocks:
-            for s in split_sentences(block.text, threads):
+            for s in split_sentences(block.text):
                 if _usable(s):
                     ids.append(index.setdefault(s, len(index)))
                     if ids[-1] == len(sentences):
@@ -95,8 +95,8 @@ def build_pool(corpus: Path, embedder: Embedder, threads: int, limit_files: int 
     t1 = time.perf_counter()
     vectors = embedder.embed(sentences, 256)
     t2 = time.perf_counter()
-    terms = content_terms_batch(sentences, threads)
-    title_terms = content_terms_batch([t for t, _ in docs], threads)
+    terms = content_terms_batch(sentences)
+    title_terms = content_terms_batch([t for t, _ in docs])
     t3 = time.perf_counter()
     seconds = {"split": t1 - t0, "embed": t2 - t1, "terms": t3 - t2}
     cached.mkdir(parents=True, exist_ok=True)

@@ -247,7 +247,7 @@ def stages(retrievers, embedder, settings: Settings, qs: list[str]) -> tuple[dic
         t0 = time.perf_counter()
         embedder.embed([q])
         t1 = time.perf_counter()
-        content_terms(q, p.threads)
+        content_terms(q)
         t2 = time.perf_counter()
         sparse = r.sparse(q, depth, None)
         t3 = time.perf_counter()
@@ -465,7 +465,7 @@ def targets(res: dict) -> str:
 
 
 def filters_only(res: dict, settings: Settings, embedder, args, sizes: list[int], qs: list[str], root: Path) -> None:
-    pool = corpus_mod.build_pool(args.corpus, embedder, settings.threads, 80 if args.quick else None)
+    pool = corpus_mod.build_pool(args.corpus, embedder, 80 if args.quick else None)
     passages = corpus_mod.compose(pool, max(sizes))
     for n in sizes:
         print(f"filtered search at {n:,} chunks ...", flush=True)
@@ -502,9 +502,9 @@ def main() -> None:
     embedder = UseMultilingual(threads=settings.threads)
     embedder.embed(["워밍업 문장"])
     t1 = time.perf_counter()
-    kiwi(settings.threads)
+    kiwi()
     t2 = time.perf_counter()
-    content_terms("워밍업 문장입니다.", settings.threads)  # Kiwi's first analysis pays a one-time setup
+    content_terms("워밍업 문장입니다.")  # Kiwi's first analysis pays a one-time setup
     res: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "corpus": str(args.corpus),
                  "threads": settings.threads, "top_k": settings.top_k, "hnsw_m": settings.hnsw_m,
                  "ef_search": settings.hnsw_ef_search, "embedder": embedder.identity,
@@ -528,7 +528,7 @@ def main() -> None:
                                          root / "ingest-use")
         print(f"  with USE: {res['ingest_use']['seconds']:.1f} s", flush=True)
         print("sentence pool (cached after the first run) ...", flush=True)
-        pool = corpus_mod.build_pool(args.corpus, embedder, settings.threads, 80 if args.quick else None)
+        pool = corpus_mod.build_pool(args.corpus, embedder, 80 if args.quick else None)
         res["pool"] = {"sentences": len(pool.sentences), "documents": len(pool.docs), "seconds": pool.seconds}
         sweep_max = 2 * max(sizes)
         passages = corpus_mod.compose(pool, sweep_max)

@@ -52,7 +52,7 @@ def collect(split: str, work: Path, log: Any = print) -> list[dict[str, Any]]:
         spec = corpus_spec(name, default_corpus_root(), work / "derived")
         info = ensure_index(settings, spec, work, log)
         services[name] = AskService(open_retriever(info.settings, info.settings.index_name),
-                                    ExtractiveGenerator(settings.threads), info.settings)
+                                    ExtractiveGenerator(), info.settings)
     out = []
     for r in rows:
         own = SET_CORPUS[r["set"]]

@@ -136,7 +136,7 @@ def _answers(result: ConfigResult, settings: Any, spec: CorpusSpec, rows: list[d
     judge = Judge.from_env()
     if judge is None:
         result.answer_note = result.answer_note or "LLM 채점(EVAL_JUDGE_URL) 미설정: judge_agreement 없음"
-    result.answers += run_answers(service, spec, rows, lambda texts: content_terms_batch(list(texts), settings.threads),
+    result.answers += run_answers(service, spec, rows, lambda texts: content_terms_batch(list(texts)),
                                   judge=judge)
 
 

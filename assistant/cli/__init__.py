@@ -22,6 +22,7 @@ from pathlib import Path
 
 from assistant.config import load_settings
 from assistant.errors import AssistantError
+from assistant.runtime import configure
 
 GROUPS = ("documents", "query", "tasks", "web", "evaluate")
 
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings().with_overrides(index_dir=getattr(args, "index_dir", None))
+        configure(settings)   # thread pools once, for the whole command (``serve`` switches to the server role)
         return int(args.func(args, settings) or 0)
     except AssistantError as exc:
         print(f"오류: {exc}", file=sys.stderr)

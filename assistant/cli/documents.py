@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
+from assistant.runtime import configure
 
 
 def add_commands(sub: Any) -> None:
@@ -145,6 +146,7 @@ def cmd_semantic_fill(args: argparse.Namespace, settings: Settings) -> int:
     if args.background:
         os.nice(10)
         settings = settings.with_overrides(threads=1)
+        configure(settings)   # a background helper of the server: one thread everywhere
     _fill_semantic(settings, store, args.quiet)
     return 0
 

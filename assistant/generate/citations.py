@@ -203,7 +203,7 @@ def _check_laws(sentence: str, passages: Sequence[Passage], by_n: dict[int, Pass
 QUOTE_MIN_CONTAINMENT = 0.6
 
 
-def precise_citations(text: str, passages: Sequence[Passage], threads: int = 2) -> tuple[str, list[Passage]]:
+def precise_citations(text: str, passages: Sequence[Passage]) -> tuple[str, list[Passage]]:
     """Renumber the cited sources 1..n in order of first use and give each the precise place it is cited at.
 
     A citation is a (passage, location) pair: the answer sentence carrying ``[n]`` is matched against the
@@ -236,7 +236,7 @@ def precise_citations(text: str, passages: Sequence[Passage], threads: int = 2) 
                 n = int(part)
                 if n not in by_n:
                     continue
-                units = units_of.setdefault(n, passage_units(by_n[n], threads))
+                units = units_of.setdefault(n, passage_units(by_n[n]))
                 location, quoted = _cited_place(units, body, by_n[n], containment)
                 key = (n, location)
                 if key not in keys:

@@ -69,11 +69,11 @@ class Scored:
     vec: dict[str, float]
 
 
-def compose_answer(question: str, passages: Sequence[Passage], threads: int = 2, detail: bool = False,
+def compose_answer(question: str, passages: Sequence[Passage], detail: bool = False,
                    options: ComposeOptions | None = None) -> list[str]:
     """The answer as cited sentences, the one that answers first; ``[ABSTAIN_TEXT]`` when nothing fits."""
     opt = options or ComposeOptions()
-    scored = score_units(question, passages, threads, opt)
+    scored = score_units(question, passages, opt)
     if not scored:
         return [ABSTAIN_TEXT]
     lead = scored[0]
@@ -98,21 +98,21 @@ def compose_answer(question: str, passages: Sequence[Passage], threads: int = 2,
     return render(chosen, by_n, question)
 
 
-def score_units(question: str, passages: Sequence[Passage], threads: int = 2,
+def score_units(question: str, passages: Sequence[Passage],
                 opt: ComposeOptions | None = None) -> list[Scored]:
     """Candidate units, best first (units that cover none of the question are left out)."""
     opt = opt or ComposeOptions()
-    q_terms = list(dict.fromkeys(question_terms(question, threads)))
-    official = [t for t in dict.fromkeys(_terms(" ".join(official_terms(question)), threads))
+    q_terms = list(dict.fromkeys(question_terms(question)))
+    official = [t for t in dict.fromkeys(_terms(" ".join(official_terms(question))))
                 if t not in q_terms and t not in STOP_TERMS]
     if not (q_terms or official) or not passages:
         return []
     kinds = question_kind(question).all
     w_fact = opt.w_fact if kinds and kinds[0] in FIGURE_KINDS else opt.w_fact_weak
-    units = [u for p in passages for u in _quotable(passage_units(p, threads))]
+    units = [u for p in passages for u in _quotable(passage_units(p))]
     if not units:
         return []
-    titles = {t: set(ts) for t, ts in zip(*_title_terms(units, threads), strict=True)}
+    titles = {t: set(ts) for t, ts in zip(*_title_terms(units), strict=True)}
     own = [set(u.terms) | titles.get(u.article_title, set()) for u in units]   # a unit's words, its title's
     idf, n = idf_table(own)
     default_idf = math.log(1 + n + 0.5)
@@ -162,13 +162,13 @@ def _quotable(units: Sequence[Unit]) -> list[Unit]:
     return [u for u, drop in zip(units, planted, strict=True) if not (drop or u.question_like or len(u.text) < 6)]
 
 
-def _terms(text: str, threads: int) -> list[str]:
-    return content_terms_batch([text], threads)[0] if text.strip() else []
+def _terms(text: str) -> list[str]:
+    return content_terms_batch([text])[0] if text.strip() else []
 
 
-def _title_terms(units: Sequence[Unit], threads: int) -> tuple[list[str], list[list[str]]]:
+def _title_terms(units: Sequence[Unit]) -> tuple[list[str], list[list[str]]]:
     titles = list(dict.fromkeys(u.article_title for u in units if u.article_title))
-    return titles, content_terms_batch(titles, threads) if titles else []
+    return titles, content_terms_batch(titles) if titles else []
 
 
 def _bundle_ids(u: Unit) -> set[tuple[int, int]]:

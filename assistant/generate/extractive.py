@@ -29,17 +29,16 @@ class ExtractiveGenerator(Generator):
 
     name = "extractive"
 
-    def __init__(self, threads: int = 2, options: ComposeOptions | None = None) -> None:
-        self.threads = threads
+    def __init__(self, options: ComposeOptions | None = None) -> None:
         self.options = options or ComposeOptions()
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         if request.task == "answer":
             question = request.variables.get("question", "")
             detail = request.variables.get("detail", "") in ("1", "true", "yes")
-            yield from _with_spaces(compose_answer(question, request.passages, self.threads, detail, self.options))
+            yield from _with_spaces(compose_answer(question, request.passages, detail, self.options))
         elif request.task == "condense_question":
-            yield condense_question(request.variables.get("question", ""), request.history, self.threads)
+            yield condense_question(request.variables.get("question", ""), request.history)
         elif request.task.startswith("summarize"):
             yield from _delegate("assistant.generate.extractive_summary", "summarize_request", request)
         elif request.task == "draft_reply":
@@ -59,25 +58,25 @@ _ANAPHORA = re.compile(r"^(?:그럼|그러면|그렇다면|그런데|그리고|�
                        r"|그\s|이\s|해당|거기|여기|위\s)")
 
 
-def condense_question(question: str, history: Sequence[tuple[str, str]], threads: int = 2) -> str:
+def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
     """Make an elliptical follow-up self-contained by adding the previous question's key noun phrases."""
     question = unicodedata.normalize("NFC", question).strip()
     previous = [text for role, text in history if role == "user" and text.strip()]
     if not previous:
         return question
-    nouns = [t for t in question_terms(question, threads) if not t.endswith("다")]
+    nouns = [t for t in question_terms(question) if not t.endswith("다")]
     if not (_ANAPHORA.match(question) or len(nouns) <= 2):
         return question
-    phrases = [ph for ph in key_phrases(previous[-1], threads) if not _phrase_in(ph, question)]
+    phrases = [ph for ph in key_phrases(previous[-1]) if not _phrase_in(ph, question)]
     if not phrases:
         return question
     follow = _ANAPHORA.sub("", question).strip() or question
     return f"{' '.join(phrases)} {follow}"
 
 
-def key_phrases(text: str, threads: int = 2) -> list[str]:
+def key_phrases(text: str) -> list[str]:
     """「법령명」 and runs of adjacent nouns, as written (e.g. "민원 처리기간")."""
-    return noun_phrases(text, threads)
+    return noun_phrases(text)
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
@@ -102,4 +101,4 @@ def _delegate(module: str, func: str, request: GenerationRequest) -> Iterator[st
 
 @register_generator("extractive")
 def _factory(settings: object = None, **_: object) -> ExtractiveGenerator:
-    return ExtractiveGenerator(threads=int(getattr(settings, "threads", 2) or 2))
+    return ExtractiveGenerator()

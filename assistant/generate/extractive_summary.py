@@ -185,7 +185,7 @@ def _add_final_m(kiwi_join: object, stem: list[tuple[str, str]]) -> str:
     return kiwi_join(stem + [("ᆷ", "ETN")])  # type: ignore[operator]
 
 
-def compress_ending(text: str, threads: int = 2) -> str:
+def compress_ending(text: str) -> str:
     """Rewrite a declarative ending to 명사형 종결; leave anything it does not recognise unchanged.
 
     Only the final predicate is rebuilt (with Kiwi's morpheme joiner); the text before it is kept verbatim,
@@ -196,7 +196,7 @@ def compress_ending(text: str, threads: int = 2) -> str:
     body = text.rstrip()
     if not body or body[-1] in "?？!\"”’)」』":
         return body.rstrip(".")
-    analyser = kiwi(threads)
+    analyser = kiwi()
     toks = analyser.tokenize(body)
     while toks and toks[-1].tag in ("SF", "SE", "SW"):
         toks = toks[:-1]
@@ -302,13 +302,13 @@ def _pick(candidates: list[int], units: list[Unit], vecs: np.ndarray, limit: int
 
 # --------------------------------------------------------------------------------------- building units
 
-def _terms_for(texts: list[str], threads: int) -> list[list[str]]:
+def _terms_for(texts: list[str]) -> list[list[str]]:
     from assistant.korean.morph import content_terms_batch
 
-    return content_terms_batch(texts, threads) if texts else []
+    return content_terms_batch(texts) if texts else []
 
 
-def units_from_passages(passages: Sequence[Passage], threads: int = 2) -> list[Unit]:
+def units_from_passages(passages: Sequence[Passage]) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
     bodies = strip_instructions([p.text for p in passages])   # the passages in document order: an instruction's
@@ -319,7 +319,7 @@ def units_from_passages(passages: Sequence[Passage], threads: int = 2) -> list[U
             if not is_junk(text) and text != section and text not in seen:  # a repeat is a running header
                 seen.add(text)
                 units.append(Unit(text=text, section=section, order=len(units)))
-    for u, terms in zip(units, _terms_for([u.text for u in units], threads), strict=True):
+    for u, terms in zip(units, _terms_for([u.text for u in units]), strict=True):
         u.terms = terms
     return units
 
@@ -334,11 +334,11 @@ def _attach_details(picked: list[int], units: list[Unit], taken: set[int]) -> No
             taken.add(nxt)
 
 
-def select_groups(units: list[Unit], per_section: int, title: str = "", threads: int = 2) -> list[Group]:
+def select_groups(units: list[Unit], per_section: int, title: str = "") -> list[Group]:
     """Score units and keep the best ``per_section`` of each section, grouped under their headings."""
-    title_terms = set(_terms_for([title], threads)[0]) if title else set()
+    title_terms = set(_terms_for([title])[0]) if title else set()
     heading_terms = {s: set(t) for s, t in zip(
-        sorted({u.section for u in units}), _terms_for(sorted({u.section for u in units}), threads), strict=True)}
+        sorted({u.section for u in units}), _terms_for(sorted({u.section for u in units})), strict=True)}
     # heading cues per section: score each section's units against its own heading plus the title
     groups: list[Group] = []
     by_section: dict[str, list[int]] = {}
@@ -377,7 +377,7 @@ def _spread_choice(groups: list[Group], count: int) -> list[Group]:
     return chosen
 
 
-def layout(groups: list[Group], max_lines: int, threads: int = 2, compress: bool = True) -> list[str]:
+def layout(groups: list[Group], max_lines: int, compress: bool = True) -> list[str]:
     """Lay groups out as □ / ○ / - lines within ``max_lines`` (every non-empty line counts).
 
     Each group costs a □ line plus at least one ○ line; when there are more groups than the budget allows,
@@ -390,7 +390,7 @@ def layout(groups: list[Group], max_lines: int, threads: int = 2, compress: bool
         return []
     if max_lines == 1:
         best = max((u for g in groups for u in g.units), key=lambda u: u.score)
-        return [f"{TOP} {_finish(best.text, compress, threads)}"]
+        return [f"{TOP} {_finish(best.text, compress)}"]
     n_groups = max(1, min(len(groups), max_lines // 2))
     chosen = sorted(_spread_choice(groups, n_groups), key=lambda g: g.order)
     plan: dict[int, list[Unit]] = {id(g): [] for g in chosen}
@@ -400,12 +400,12 @@ def layout(groups: list[Group], max_lines: int, threads: int = 2, compress: bool
     for g in chosen:
         ranked = sorted(g.units, key=lambda u: -u.score)
         if g.heading and not is_vacuous_heading(g.heading):
-            heads[id(g)] = _finish(g.heading, compress, threads) if g.heading.rstrip(". ").endswith("다") else g.heading
+            heads[id(g)] = _finish(g.heading, compress) if g.heading.rstrip(". ").endswith("다") else g.heading
             plan[id(g)].append(ranked[0])
         else:  # no heading: the best short sentence heads the group
             head = _head_unit(ranked)
             placed.add(id(head))
-            heads[id(g)] = _finish(head.text, compress, threads)
+            heads[id(g)] = _finish(head.text, compress)
             rest = [u for u in ranked if u is not head]
             if rest:
                 plan[id(g)].append(rest[0])
@@ -421,10 +421,10 @@ def layout(groups: list[Group], max_lines: int, threads: int = 2, compress: bool
     for g in chosen:
         lines.append(f"{TOP} {heads[id(g)]}")
         for u in sorted(plan[id(g)], key=lambda u: u.order):
-            lines.append(f" {MID} {_finish(u.text, compress, threads)}")
+            lines.append(f" {MID} {_finish(u.text, compress)}")
             for child in u.children:
                 if used < max_lines:
-                    lines.append(f"   {LOW} {_finish(child, compress, threads)}")
+                    lines.append(f"   {LOW} {_finish(child, compress)}")
                     used += 1
     return _trim(lines, max_lines)
 
@@ -435,8 +435,8 @@ def _head_unit(ranked: list[Unit]) -> Unit:
     return short[0] if short else ranked[0]
 
 
-def _finish(text: str, compress: bool, threads: int) -> str:
-    return compress_ending(text, threads) if compress else text.rstrip(". ")
+def _finish(text: str, compress: bool) -> str:
+    return compress_ending(text) if compress else text.rstrip(". ")
 
 
 def _trim(lines: list[str], max_lines: int) -> list[str]:
@@ -477,18 +477,17 @@ def _max_lines(request: GenerationRequest) -> int:
         return DEFAULT_MAX_LINES
 
 
-def summarize_passages(passages: Sequence[Passage], title: str, max_lines: int, *, final: bool,
-                       threads: int = 2) -> list[str]:
+def summarize_passages(passages: Sequence[Passage], title: str, max_lines: int, *, final: bool) -> list[str]:
     """Map (``final=False``: up to MAP_ITEMS_PER_SECTION per section, no budget squeeze) or one-pass summary."""
-    units = units_from_passages(passages, threads)
-    groups = select_groups(units, MAP_ITEMS_PER_SECTION, title, threads)
+    units = units_from_passages(passages)
+    groups = select_groups(units, MAP_ITEMS_PER_SECTION, title)
     if not final:
         budget = max(max_lines, sum(1 + len(g.units) + sum(len(u.children) for u in g.units) for g in groups))
-        return layout(groups, budget, threads)
-    return layout(groups, max_lines, threads)
+        return layout(groups, budget)
+    return layout(groups, max_lines)
 
 
-def reduce_partials(passages: Sequence[Passage], title: str, max_lines: int, threads: int = 2) -> list[str]:
+def reduce_partials(passages: Sequence[Passage], title: str, max_lines: int) -> list[str]:
     """Combine map outputs: re-score every candidate line over the whole document, then lay out the budget."""
     units: list[Unit] = []
     groups_raw: list[tuple[str, list[Unit]]] = []
@@ -513,16 +512,16 @@ def reduce_partials(passages: Sequence[Passage], title: str, max_lines: int, thr
                 bucket.append(u)
             if bucket:
                 groups_raw.append((heading, bucket))
-    for u, terms in zip(units, _terms_for([u.text for u in units], threads), strict=True):
+    for u, terms in zip(units, _terms_for([u.text for u in units]), strict=True):
         u.terms = terms
-    title_terms = set(_terms_for([title], threads)[0]) if title else set()
+    title_terms = set(_terms_for([title])[0]) if title else set()
     score_units(units, title_terms)
     groups = []
     for order, (heading, bucket) in enumerate(groups_raw):
         top = sorted((u.score for u in bucket), reverse=True)[:2]
         groups.append(Group(heading=heading, units=bucket, order=order,
                             score=float(np.mean(top)) * math.log(2 + len(bucket))))
-    return layout(groups, max_lines, threads, compress=False)
+    return layout(groups, max_lines, compress=False)
 
 
 def summarize_request(request: GenerationRequest) -> Iterator[str]:

@@ -226,7 +226,7 @@ def is_contact(text: str) -> bool:
     return bool(_CONTACT.search(text[:30])) or bool(mask_pii(text).found)
 
 
-def score_units(units: list[Unit], topic: str, threads: int = 2) -> None:
+def score_units(units: list[Unit], topic: str) -> None:
     """Each unit's share of the topic's content morphemes, IDF-weighted over the candidates; a small bonus for
     the beginning of a document (where a report states its purpose) breaks ties."""
     from assistant.korean.morph import content_terms_batch
@@ -234,7 +234,7 @@ def score_units(units: list[Unit], topic: str, threads: int = 2) -> None:
 
     if not units:
         return
-    term_lists = content_terms_batch([topic] + [f"{heading_of(u.chunk)} {u.text}" for u in units], threads)
+    term_lists = content_terms_batch([topic] + [f"{heading_of(u.chunk)} {u.text}" for u in units])
     idf, _ = idf_table(term_lists[1:])
     q = {t: idf.get(t, 1.0) for t in set(term_lists[0])}
     vecs = [tfidf(terms, idf) for terms in term_lists[1:]]

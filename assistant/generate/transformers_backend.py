@@ -28,13 +28,13 @@ _GENERATIVE_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration"
 class TransformersGenerator(Generator):
     name = "transformers"
 
-    def __init__(self, model_dir: str | Path, device: str = "auto", threads: int = 2,
+    def __init__(self, model_dir: str | Path, device: str = "auto",
                  prompts_dir: str | None = None, stream_timeout_s: float = 600.0) -> None:
         self.model_dir = _check_folder(model_dir)
         self.prompts_dir = prompts_dir
         self.stream_timeout_s = stream_timeout_s
         self._lock = threading.Lock()  # one generation at a time per loaded model
-        self.tokenizer, self.model, self.device = _load(self.model_dir, device, threads)
+        self.tokenizer, self.model, self.device = _load(self.model_dir, device)
 
     @property
     def identity(self) -> str:
@@ -103,13 +103,15 @@ def _check_folder(model_dir: str | Path) -> Path:
     return path
 
 
-def _load(path: Path, device: str, threads: int) -> tuple[Any, Any, str]:
+def _load(path: Path, device: str) -> tuple[Any, Any, str]:
     try:
         import torch
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ConfigError("transformers 생성기에는 torch와 transformers가 필요합니다: pip install '.[models]'") from exc
-    torch.set_num_threads(max(1, threads))
+    from assistant.runtime import current
+
+    torch.set_num_threads(current().threads)   # generation holds a lock: one request at a time uses every core
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -150,4 +152,4 @@ def _device(device: str, torch: Any) -> str:
 @register_generator("transformers")
 def _factory(settings: Any) -> TransformersGenerator:
     return TransformersGenerator(settings.generator_model_dir, device=settings.generator_device,
-                                 threads=settings.threads, prompts_dir=settings.prompts_dir or None)
+                                 prompts_dir=settings.prompts_dir or None)

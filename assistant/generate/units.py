@@ -64,7 +64,7 @@ def is_interpretation(p: Passage) -> bool:
     return "회답" in loc or "이유" in loc or "질의요지" in loc or any(s == "회답" for s, _ in p.segments)
 
 
-def passage_units(p: Passage, threads: int = 2) -> list[Unit]:
+def passage_units(p: Passage) -> list[Unit]:
     """Units of one passage, in document order."""
     statute = is_statute(p)
     segments = list(p.segments) or [(p.location if is_interpretation(p) else "", p.text)]
@@ -106,7 +106,7 @@ def passage_units(p: Passage, threads: int = 2) -> list[Unit]:
                 raw.append((piece, place["section"], {**place, "is_item": is_item}))
     if not raw:
         return []
-    analysed = _analysed([r[0] for r in raw], threads)
+    analysed = _analysed([r[0] for r in raw])
     units: list[Unit] = []
     lead: Unit | None = None
     for (piece, section, place), sents in zip(raw, analysed, strict=True):
@@ -165,7 +165,7 @@ _cache: OrderedDict[str, _Analysed] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _analysed(texts: Sequence[str], threads: int) -> list[_Analysed]:
+def _analysed(texts: Sequence[str]) -> list[_Analysed]:
     """(sentence, content terms) for each text, with an LRU cache keyed by the text.
 
     The same passages (law articles above all) come back for many questions; Kiwi's analysis was most of
@@ -177,7 +177,7 @@ def _analysed(texts: Sequence[str], threads: int) -> list[_Analysed]:
             _cache.move_to_end(t)
     todo = [t for t in dict.fromkeys(texts) if t not in found]
     if todo:
-        computed = dict(zip(todo, balanced_sentences(todo, threads), strict=True))
+        computed = dict(zip(todo, balanced_sentences(todo), strict=True))
         with _cache_lock:
             for t, v in computed.items():
                 _cache[t] = v

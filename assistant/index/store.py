@@ -89,10 +89,19 @@ def faiss_module() -> Any:
     faiss 1.15 ships ``distance_compute_blas_threshold`` = 128000: below that many queries it skips BLAS,
     which makes batched exact search ~12x slower. 20 hands any real batch to BLAS.
     """
+    global _faiss_ready
     import faiss
 
-    faiss.cvar.distance_compute_blas_threshold = 20
+    if not _faiss_ready:
+        from assistant.runtime import apply_to_faiss
+
+        faiss.cvar.distance_compute_blas_threshold = 20
+        apply_to_faiss(faiss)   # OpenMP threads for this process's role (assistant/runtime.py)
+        _faiss_ready = True
     return faiss
+
+
+_faiss_ready = False
 
 
 @contextmanager

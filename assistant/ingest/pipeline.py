@@ -262,10 +262,10 @@ class Ingestor:
         call; returns the content morphemes of the sentences Kiwi analysed, for :meth:`_analyse`."""
         t0 = time.perf_counter()
         texts = list(dict.fromkeys(t for d in docs for t in d.to_split))
-        split = dict(zip(texts, split_sentences_batch(texts, self.settings.threads), strict=True))
+        split = dict(zip(texts, split_sentences_batch(texts), strict=True))
         def sentences_of(text: str) -> list[str]:
             if text not in split:  # the first pass saw every such text; this is only a safety net
-                split[text] = split_sentences_batch([text], self.settings.threads)[0]
+                split[text] = split_sentences_batch([text])[0]
             return [sentence for sentence, _ in split[text]]
 
         for d in docs:
@@ -290,7 +290,7 @@ class Ingestor:
         wanted = dict.fromkeys(h for h in headings if h)
         wanted.update(dict.fromkeys(ln for group in lines for ln in group if ln not in known_terms))
         need = list(wanted)
-        found = dict(zip(need, content_terms_batch(need, self.settings.threads), strict=True))
+        found = dict(zip(need, content_terms_batch(need), strict=True))
         found.update(known_terms)
         terms = [(found[h] if h else []) + [t for ln in group for t in found[ln]]
                  for h, group in zip(headings, lines, strict=True)]

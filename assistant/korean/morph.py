@@ -34,21 +34,30 @@ _lock = threading.Lock()
 _kiwi: Kiwi | None = None
 
 
-def kiwi(threads: int = 2) -> Kiwi:
-    """The process-wide Kiwi instance (``num_workers`` >= 1: 0 cannot analyse a list).
+def kiwi() -> Kiwi:
+    """The process-wide Kiwi instance, with the worker count :mod:`assistant.runtime` configured.
 
-    Kiwi fixes its worker count when it is created, so ``threads`` matters only on the first call.
+    Kiwi fixes its worker count when it is created (``num_workers`` >= 1: 0 cannot analyse a list).
     """
     global _kiwi
     with _lock:
         if _kiwi is None:
             from kiwipiepy import Kiwi
 
+            from assistant.runtime import current
+
             # No multi-word dictionary: it joins phrases such as "철분결핍성 빈혈" into one token, which a
             # query for "빈혈" then cannot match, and it costs 2.4 s of the analyser's 3.8 s start-up
             # (measured: 3 of 151,865 content terms of 507 corpus documents change without it).
-            _kiwi = Kiwi(num_workers=max(1, threads), load_multi_dict=False)
+            _kiwi = Kiwi(num_workers=current().threads, load_multi_dict=False)
         return _kiwi
+
+
+def reset() -> None:
+    """Forget the analyser so the next use builds one with the newly configured worker count."""
+    global _kiwi
+    with _lock:
+        _kiwi = None
 
 
 def is_content(tag: str) -> bool:
@@ -67,25 +76,25 @@ def terms_of_tokens(tokens: Sequence[Any]) -> list[str]:
     return [term_of(tok.form, tok.tag) for tok in tokens if is_content(tok.tag)]
 
 
-def content_terms(text: str, threads: int = 2) -> list[str]:
+def content_terms(text: str) -> list[str]:
     """Content morphemes of one text, in order."""
-    return terms_of_tokens(kiwi(threads).tokenize(text))
+    return terms_of_tokens(kiwi().tokenize(text))
 
 
-def content_terms_batch(texts: Sequence[str], threads: int = 2) -> list[list[str]]:
+def content_terms_batch(texts: Sequence[str]) -> list[list[str]]:
     """Content morphemes of many texts, analysed in parallel by Kiwi's workers."""
     if not texts:
         return []
-    return [terms_of_tokens(toks) for toks in kiwi(threads).tokenize(list(texts))]
+    return [terms_of_tokens(toks) for toks in kiwi().tokenize(list(texts))]
 
 
-def question_terms(question: str, threads: int = 2) -> list[str]:
+def question_terms(question: str) -> list[str]:
     """Content terms of a question without the stop terms (무엇, 어떻다, 가능, …)."""
-    terms = content_terms(unicodedata.normalize("NFC", question), threads)
+    terms = content_terms(unicodedata.normalize("NFC", question))
     return [t for t in terms if t not in STOP_TERMS]
 
 
-def noun_phrases(text: str, threads: int = 2) -> list[str]:
+def noun_phrases(text: str) -> list[str]:
     """「법령명」 and runs of adjacent nouns as written (e.g. "민원 처리기간"), first occurrence order."""
     import re
 
@@ -93,7 +102,7 @@ def noun_phrases(text: str, threads: int = 2) -> list[str]:
     laws = re.findall(r"「[^」]+」", text)
     stripped = re.sub(r"「[^」]+」", " ", text)
     runs: list[list[Any]] = []
-    for tok in kiwi(threads).tokenize(stripped):
+    for tok in kiwi().tokenize(stripped):
         if tok.tag.startswith(NOUN_TAGS) and tok.form not in STOP_TERMS:
             last = runs[-1][-1] if runs and runs[-1] else None
             if last is not None and tok.start - (last.start + last.len) <= 1:

@@ -26,9 +26,9 @@ _REGEX_SPLIT = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)")
 _DISPLAY_END = re.compile(r"(?<=[.!?。…])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
 
 
-def split_sentences(text: str, threads: int = 2) -> list[str]:
+def split_sentences(text: str) -> list[str]:
     """Korean sentence boundaries from Kiwi; sentences keep their original characters."""
-    sents = kiwi(threads).split_into_sents(text)
+    sents = kiwi().split_into_sents(text)
     out = [text[s.start:s.end].strip() for s in sents]
     return [s for s in out if s]
 
@@ -59,7 +59,7 @@ def kiwi_pieces(text: str, limit: int = KIWI_PIECE_CHARS) -> list[str]:
     return pieces
 
 
-def split_sentences_batch(texts: Sequence[str], threads: int = 2) -> list[list[tuple[str, list[str]]]]:
+def split_sentences_batch(texts: Sequence[str]) -> list[list[tuple[str, list[str]]]]:
     """Sentences of many texts, split by Kiwi's workers in parallel, each with its content morphemes."""
     if not texts:
         return []
@@ -70,7 +70,7 @@ def split_sentences_batch(texts: Sequence[str], threads: int = 2) -> list[list[t
             pieces.append(piece)
             owner.append(i)
     out: list[list[tuple[str, list[str]]]] = [[] for _ in texts]
-    for i, text, sents in zip(owner, pieces, kiwi(threads).split_into_sents(pieces, return_tokens=True),
+    for i, text, sents in zip(owner, pieces, kiwi().split_into_sents(pieces, return_tokens=True),
                               strict=True):
         for sent in sents:
             piece = text[sent.start:sent.end].strip()
@@ -79,11 +79,11 @@ def split_sentences_batch(texts: Sequence[str], threads: int = 2) -> list[list[t
     return out
 
 
-def balanced_sentences(texts: Sequence[str], threads: int = 2) -> list[list[tuple[str, tuple[str, ...]]]]:
+def balanced_sentences(texts: Sequence[str]) -> list[list[tuple[str, tuple[str, ...]]]]:
     """(sentence, content terms) per text, Kiwi's split rejoined where it fell inside brackets."""
     if not texts:
         return []
-    analysed = kiwi(threads).split_into_sents(list(texts), return_tokens=True)
+    analysed = kiwi().split_into_sents(list(texts), return_tokens=True)
     return [[(s, tuple(terms_of_tokens(toks))) for s, toks in _rejoin(t, sents)]
             for t, sents in zip(texts, analysed, strict=True)]
 

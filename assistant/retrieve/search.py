@@ -33,7 +33,6 @@ class RetrievalParams:
     depth: int = 50
     merge_neighbours: bool = True
     hnsw_ef_search: int = 128
-    threads: int = 2
 
 
 class Retriever:
@@ -114,10 +113,10 @@ class Retriever:
         if bm25 is None:
             return []
         vocab = self.snapshot.vocab
-        ids = [vocab[t] for t in content_terms(query, self.params.threads) if t in vocab]
+        ids = [vocab[t] for t in content_terms(query) if t in vocab]
         extra: list[int] = []
         if self.params.lexicon_weight > 0:
-            official = content_terms(" ".join(official_terms(query)), self.params.threads)
+            official = content_terms(" ".join(official_terms(query)))
             extra = [vocab[t] for t in dict.fromkeys(official) if t in vocab and vocab[t] not in ids]
         if not ids and not extra:
             return []
@@ -213,7 +212,7 @@ def retrieval_params(settings: Settings) -> RetrievalParams:
         weight_bm25=settings.fusion_weight_bm25, weight_dense=settings.fusion_weight_dense,
         weight_semantic=settings.fusion_weight_semantic, lexicon_weight=settings.lexicon_weight,
         fusion_k=settings.fusion_k, depth=settings.fusion_depth, merge_neighbours=settings.merge_neighbours,
-        hnsw_ef_search=settings.hnsw_ef_search, threads=settings.threads)
+        hnsw_ef_search=settings.hnsw_ef_search)
 
 
 def open_retriever(settings: Settings, index_name: str | None = None,

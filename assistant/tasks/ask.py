@@ -105,7 +105,7 @@ class AskService:
         masked = self._masked_question(question)
         hits = self.retriever.search(masked, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
         passages, term_sets = self._passages(hits, masked)
-        return evidence(masked, hits, term_sets, self.retriever, self.settings.threads, passages, flt), passages
+        return evidence(masked, hits, term_sets, self.retriever, passages, flt), passages
 
     # ------------------------------------------------------------ pipeline
 
@@ -125,7 +125,7 @@ class AskService:
         passages, term_sets = self._passages(hits, standalone)
         t2 = time.perf_counter()
         if passages:
-            decision = decide(evidence(standalone, hits, term_sets, self.retriever, self.settings.threads, passages,
+            decision = decide(evidence(standalone, hits, term_sets, self.retriever, passages,
                                        flt), self.settings.gate_bias)
         else:
             decision = Decision(False, 0.0, Evidence(), "none")
@@ -158,7 +158,7 @@ class AskService:
             if text.startswith(ABSTAIN_TEXT):
                 abstain, cited = True, passages[:REFERENCE_COUNT]
             else:
-                text, cited = precise_citations(text, passages, self.settings.threads)
+                text, cited = precise_citations(text, passages)
                 cited = cited or passages
         t3 = time.perf_counter()
         answer = Answer(question=masked, standalone_question=standalone, answer=text, citations=cited,
@@ -188,8 +188,7 @@ class AskService:
         built = [_passage(i, h, snapshot, self._chunk_scores(question, h)) for i, h in enumerate(hits, 1)]
         passages = [p for p, _ in built]
         missing = [i for i, (_, terms) in enumerate(built) if terms is None]
-        analysed = content_terms_batch([f"{passages[i].title}\n{passages[i].text}" for i in missing],
-                                       self.settings.threads)
+        analysed = content_terms_batch([f"{passages[i].title}\n{passages[i].text}" for i in missing])
         terms = [t for _, t in built]
         for i, ts in zip(missing, analysed, strict=True):
             terms[i] = set(ts)

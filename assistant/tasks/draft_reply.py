@@ -220,7 +220,7 @@ class Relevance:
         return self.lexical >= LEXICAL_FLOOR and self.semantic >= floor
 
 
-def relevance(query: str, hits: list[Any], retriever: Any, threads: int = 2,
+def relevance(query: str, hits: list[Any], retriever: Any,
               ) -> tuple[list[Relevance], dict[str, float]]:
     """How much each hit bears on the complaint: its share of the complaint's content morphemes weighted by
     their IDF in the index (so 민원·신청 count little and 주차·등본 a lot), and the semantic layer's cosine."""
@@ -230,7 +230,7 @@ def relevance(query: str, hits: list[Any], retriever: Any, threads: int = 2,
     snapshot = getattr(retriever, "snapshot", None)
     df, n_docs = snapshot.term_df() if snapshot is not None and hasattr(snapshot, "term_df") else ({}, 0)
     texts = [query] + [f"{h.title}\n{h.text}" for h in hits]
-    term_lists = content_terms_batch(texts, threads)
+    term_lists = content_terms_batch(texts)
     q_terms = set(term_lists[0])
     weights = {t: idf(df.get(t, 0), n_docs) if n_docs else 1.0 for t in q_terms}
     layer = getattr(retriever, "semantic", None)
@@ -298,7 +298,7 @@ def draft_reply(text: str, *, settings: Settings, retriever: Any = None, generat
     k = max(1, settings.draft_top_k)
     query = retrieval_query(masked)
     hits = retriever.search(query, k=3 * k, mode=settings.search_mode, flt=flt)
-    rel, weights = relevance(query, hits, retriever, settings.threads)
+    rel, weights = relevance(query, hits, retriever)
     hits = [h for h, r in zip(hits, rel, strict=True) if r.relevant]  # only what bears on the complaint
     passages = passages_from_hits(select_hits(hits, k))
     gen = resolve_generator(settings, generator)

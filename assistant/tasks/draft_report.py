@@ -121,7 +121,7 @@ def search_docs(query: str, retriever: Any, settings: Settings, flt: Any, limit:
         return []
     # only what bears on the scope, measured as 민원 replies measure it (IDF-weighted share of the query's
     # content morphemes and, with e5 vectors, the semantic margin to the closest passage)
-    rel, _ = relevance(query, hits, retriever, settings.threads)
+    rel, _ = relevance(query, hits, retriever)
     kept = [h for h, r in zip(hits, rel, strict=True) if r.relevant] or hits[:1]
     by_doc: dict[str, list[Any]] = {}
     for h in kept:
@@ -172,13 +172,13 @@ def _open(settings: Settings, index_name: str | None) -> Any:
 
 # --------------------------------------------------------------------------------------- assembling
 
-def assemble(topic: str, sources_docs: Sequence[SourceDoc], kind: str, *, threads: int = 2,
+def assemble(topic: str, sources_docs: Sequence[SourceDoc], kind: str, *,
              agency: str = "", released: str = "", contact: str = "") -> tuple[str, list[str], Sources]:
     """(title, lines, source list) of the extractive draft."""
     from assistant.generate.report_draft import topic_title
 
     units = units_of([d.chunks for d in sources_docs])
-    score_units(units, topic_title(topic), threads)
+    score_units(units, topic_title(topic))
     sources = Sources([d.title for d in sources_docs])
     if kind == "보도자료":
         title, lines = render_press(topic, units, sources, agency=agency or "【기관명】",
@@ -306,7 +306,7 @@ def draft_report(topic: str, *, settings: Settings, docs: Sequence[str] = (), sc
     masked = _check_topic(topic)
     docs_in = gather_sources([unicodedata.normalize("NFC", d) for d in docs], scope, masked, settings=settings,
                              retriever=retriever, flt=flt, index_name=index_name)
-    title, lines, sources = assemble(masked, docs_in, kind, threads=settings.threads, agency=agency,
+    title, lines, sources = assemble(masked, docs_in, kind, agency=agency,
                                      released=release_text(released), contact=contact)
     if not sources.entries:
         raise AssistantError("고른 문서에서 이 주제에 쓸 문장을 찾지 못했습니다. 다른 문서를 고르거나 주제를 "

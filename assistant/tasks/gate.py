@@ -111,14 +111,14 @@ def core_question(question: str, max_chars: int = CORE_MAX_CHARS) -> str:
     return core.strip()
 
 
-def gate_terms(question: str, df: dict[str, int] | None, n_docs: int, threads: int = 2) -> list[GateTerm]:
+def gate_terms(question: str, df: dict[str, int] | None, n_docs: int) -> list[GateTerm]:
     """The core question's content morphemes with weights: IDF over the index for topic terms (a rare term
     decides, a common one — 법, 지원, 신청 — hardly matters); verbs, adverbs and numbers weigh
     :data:`LIGHT_WEIGHT` of the top IDF; a topic term the index has never seen weighs like a once-seen one.
     """
     top_idf = idf(1, n_docs) if df is not None else 1.0
     out: dict[str, GateTerm] = {}
-    for tok in kiwi(threads).tokenize(unicodedata.normalize("NFC", core_question(question))):
+    for tok in kiwi().tokenize(unicodedata.normalize("NFC", core_question(question))):
         if not is_content(tok.tag):
             continue
         form = term_of(tok.form, tok.tag)
@@ -154,7 +154,7 @@ def weighted_coverage(terms: Sequence[GateTerm], passage_terms: Sequence[set[str
 
 
 def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str]], retriever: Any,
-             threads: int = 2, passages: Sequence[Any] = (), flt: Any = None) -> Evidence:
+             passages: Sequence[Any] = (), flt: Any = None) -> Evidence:
     """The gate's evidence for one question and its retrieved passages (best first).
 
     ``flt`` is the user's access filter: the rankings the evidence compares are computed within it, so
@@ -168,14 +168,14 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
 
         mask = position_mask(snapshot, flt)
     if passages:
-        _answer_evidence(ev, question, passages, threads)
+        _answer_evidence(ev, question, passages)
     df, n_docs = snapshot.term_df() if snapshot is not None and hasattr(snapshot, "term_df") else (None, 0)
-    terms = gate_terms(question, df, n_docs, threads)
+    terms = gate_terms(question, df, n_docs)
     top = list(passage_terms[:EVIDENCE_DEPTH])
     ev.coverage = weighted_coverage(terms, top)
     have = {t.form for t in terms}
     official = {t: EXPANSION_WEIGHT * (idf(df.get(t, 0), n_docs) if df else 1.0)
-                for t in dict.fromkeys(content_terms(" ".join(official_terms(question)), threads))
+                for t in dict.fromkeys(content_terms(" ".join(official_terms(question))))
                 if t not in have and t not in STOP_TERMS}
     ev.coverage_official = weighted_coverage(terms, top, official) if official else ev.coverage
     topic_total = sum(t.weight for t in terms if t.topic)
@@ -201,12 +201,12 @@ def evidence(question: str, hits: Sequence[Hit], passage_terms: Sequence[set[str
     return ev
 
 
-def _answer_evidence(ev: Evidence, question: str, passages: Sequence[Any], threads: int) -> None:
+def _answer_evidence(ev: Evidence, question: str, passages: Sequence[Any]) -> None:
     from assistant.generate.compose import score_units
     from assistant.korean.questions import question_kind, states
 
     top = list(passages[:EVIDENCE_DEPTH])
-    scored = score_units(question, top, threads)
+    scored = score_units(question, top)
     ev.best_unit = max((s.coverage for s in scored), default=0.0)
     kind = question_kind(question).kind
     if kind in ("기타", "가능여부", "방법", "정의"):

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.runtime import configure
 from assistant.web.audit import chain_key
 from assistant.web.auth import load_secret_key
 from assistant.web.db import database_url, make_engine, prepare_data_dir, session_factory, upgrade
@@ -52,6 +53,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 def create_app(settings: Settings, *, core: Core | None = None, start_worker: bool = True) -> FastAPI:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    configure(settings, role="server")   # one thread per request for FAISS and BLAS (assistant/runtime.py)
     data_dir = prepare_data_dir(settings.data_dir)
     engine = make_engine(database_url(settings))
     upgrade(engine)

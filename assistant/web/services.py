@@ -115,7 +115,7 @@ class Core:
         from assistant.korean.morph import content_terms
 
         # Kiwi (~2 s) and the embedder + index load independently: overlap them
-        kiwi = threading.Thread(target=content_terms, args=("준비", self.settings.threads), daemon=True)
+        kiwi = threading.Thread(target=content_terms, args=("준비",), daemon=True)
         kiwi.start()
         if self.settings.index_name in self.indexes():
             retriever = self.retriever()

@@ -131,7 +131,7 @@ def _chunks_of(path: Path):
     settings = load_settings()
     parsed = parse_file(path)
     return chunk_blocks("check", parsed.title, parsed.blocks, chunk_params(settings),
-                        lambda t: split_sentences(t, settings.threads))
+                        split_sentences)
 
 
 def _seen(chunk) -> str:

@@ -127,7 +127,7 @@ def test_a_test_backend_registers_by_name_like_a_builtin(monkeypatch):
     from assistant.generate.extractive import ExtractiveGenerator
 
     monkeypatch.setattr(GENERATORS, "_factories", dict(GENERATORS.registered()))   # undone after the test
-    register_generator("fixed-test")(lambda settings: ExtractiveGenerator(settings.threads))
+    register_generator("fixed-test")(lambda settings: ExtractiveGenerator())
     assert "fixed-test" in generator_names()
     assert isinstance(make_generator(Settings(), "fixed-test"), ExtractiveGenerator)
 
