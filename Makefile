@@ -13,7 +13,7 @@ DEBIAN_PACKAGES := fonts-nanum chromium tesseract-ocr tesseract-ocr-kor tesserac
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install system-deps lint bench bench-web bench-fuzz bench-ocr eval sample-index clean
+.PHONY: run test install system-deps lint bench bench-web bench-server bench-fuzz bench-ocr eval sample-index clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -66,6 +66,10 @@ bench: $(STAMP)
 # 20 users asking the web app over loopback for 60 s (needs the sample index that `make run` builds)
 bench-web: sample-index
 	$(PY) bench/bench_web.py --index $(SAMPLE_INDEX)
+
+# search and ask p50/p95 for 1 vs 20 users over a 100k-chunk index, one vs two threads per request (~6 min)
+bench-server: $(STAMP)
+	$(PY) bench/bench_server.py
 
 # hostile input: 1,500 mutants of the shared corpus ingested in budgeted batches (~15 min; --files 100 for a smoke run)
 bench-fuzz: $(STAMP)

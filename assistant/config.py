@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         "request's FAISS and BLAS on server_query_threads."))
     server_query_threads: int = Field(1, ge=1, description=(
         "Threads one web request uses for FAISS and BLAS. 1 fits a server answering many users at once "
-        "(bench/bench_web.py --endpoint search compares); raise it for a server with few users and many cores."))
+        "(bench/bench_server.py compares 1 and 2); raise it for a server with few users and many cores."))
 
     commit_every_chunks: int = Field(20_000, description=(
         "During a long ingest, save a new index generation after this many new chunks."))
