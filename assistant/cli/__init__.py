@@ -4,6 +4,7 @@
 - :mod:`assistant.cli.query` — search, ask
 - :mod:`assistant.cli.tasks` — summarize, draft-reply, draft-report
 - :mod:`assistant.cli.web` — serve, user, audit
+- :mod:`assistant.cli.admin` — backup, restore
 - :mod:`assistant.cli.evaluate` — eval
 
 A command's work is imported when it runs, so ``assistant --help`` and a quick ``search`` do not load models.
@@ -24,7 +25,7 @@ from assistant.config import load_settings
 from assistant.errors import AssistantError
 from assistant.runtime import configure
 
-GROUPS = ("documents", "query", "tasks", "web", "evaluate")
+GROUPS = ("documents", "query", "tasks", "web", "admin", "evaluate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

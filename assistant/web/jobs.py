@@ -14,7 +14,8 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ from assistant.web.services import Core
 
 log = logging.getLogger("assistant.web.jobs")
 MAX_ATTEMPTS = 3
+#: a running job whose heartbeat is older than this is taken to be orphaned (its server died) and is queued
+#: again; the worker running it refreshes the heartbeat every quarter of this
+LEASE_S = 60.0
 
 
 def new_job(db: Session, kind: str, user_id: int | None, params: dict[str, Any], total: int,
@@ -47,12 +51,20 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 class Worker:
-    """One daemon thread running queued jobs in order of submission."""
+    """One daemon thread running queued jobs in order of submission.
 
-    def __init__(self, core: Core, sessions: sessionmaker, data_dir: Path) -> None:
+    Several servers (``--workers N``, or nodes behind a load balancer) share the jobs table: a job is claimed
+    by one conditional UPDATE, and while it runs its worker refreshes ``updated_at`` (a heartbeat). A
+    ``running`` job whose heartbeat is older than ``lease_s`` belonged to a server that died; any worker
+    queues it again — at start and on a periodic sweep — so a node starting or restarting never takes over
+    a job a live node is still running.
+    """
+
+    def __init__(self, core: Core, sessions: sessionmaker, data_dir: Path, lease_s: float = LEASE_S) -> None:
         self.core = core
         self.sessions = sessions
         self.data_dir = Path(data_dir)
+        self.lease_s = lease_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -75,10 +87,15 @@ class Worker:
         self._wake.set()
 
     def requeue_unfinished(self) -> int:
+        """Queue again the running jobs whose heartbeat stopped (their server died); returns how many."""
+        stale = utcnow() - timedelta(seconds=self.lease_s)
         with self.sessions.begin() as db:
-            res = db.execute(update(Job).where(Job.status == "running")
-                             .values(status="queued", message="서버 재시작 후 다시 대기 중", updated_at=utcnow()))
-            return int(res.rowcount or 0)
+            res = db.execute(update(Job).where(Job.status == "running", Job.updated_at < stale)
+                             .values(status="queued", message="처리하던 서버가 멈춰 다시 대기 중", updated_at=utcnow()))
+            count = int(res.rowcount or 0)
+        if count:
+            log.info("requeued %d orphaned job(s)", count)
+        return count
 
     def expire_results(self, now: datetime | None = None) -> int:
         """Delete batch results older than ``job_result_days`` (their folder and zip); the job stays listed."""
@@ -96,11 +113,14 @@ class Worker:
         return len(old)
 
     def _loop(self) -> None:
-        last_sweep = time.monotonic()
+        last_sweep = last_orphans = time.monotonic()
         while not self._stop.is_set():
             if time.monotonic() - last_sweep > 3600:
                 self.expire_results()
                 last_sweep = time.monotonic()
+            if time.monotonic() - last_orphans > self.lease_s / 2:
+                self.requeue_unfinished()
+                last_orphans = time.monotonic()
             job_id = self._claim()
             if job_id is None:
                 self._wake.wait(2.0)
@@ -131,13 +151,37 @@ class Worker:
             handler = self.handlers.get(kind)
             if handler is None:
                 raise AssistantError(f"알 수 없는 작업 종류입니다: {kind}")
-            handler(job_id, params)
+            with self._heartbeat(job_id):
+                handler(job_id, params)
         except AssistantError as exc:
             self._finish(job_id, "failed", str(exc))
         except Exception as exc:  # noqa: BLE001 — a broken job must not kill the worker
             log.exception("job %s failed", job_id)
             self._finish(job_id, "failed", f"예기치 않은 오류로 작업을 마치지 못했습니다 ({type(exc).__name__}). "
                                            "관리자에게 문의하세요.")
+
+    @contextmanager
+    def _heartbeat(self, job_id: str) -> Iterator[None]:
+        """Refresh the running job's ``updated_at`` every quarter lease while the block runs (a file can
+        take minutes to parse or OCR without a progress update)."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease_s / 4):
+                try:
+                    with self.sessions.begin() as db:
+                        db.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                                   .values(updated_at=utcnow()))
+                except Exception:  # noqa: BLE001 — a missed beat is retried; the job itself goes on
+                    log.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"job-heartbeat-{job_id[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     # ------------------------------------------------------------------ progress
     def _progress(self, job_id: str, done: int, total: int, message: str, item: dict[str, Any] | None = None) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from webtools import INJECTION, PASSWORD, SECRET_PHRASE, login
+
+from assistant.web.db import Job, utcnow
+from assistant.web.jobs import LEASE_S
 
 UPLOAD_MD = "# 업로드 시험\n\n폐기물 수거일은 매주 화요일이다.\n".encode()
 RESTRICTED_TITLE = "2027년 특별감사 계획 (감사관실 한정)"
@@ -360,12 +364,63 @@ def test_unfinished_jobs_are_requeued_after_a_restart(make_app, tmp_path):
     (src / "보고.md").write_bytes(REPORT)
     with st.sessions.begin() as db:
         job = new_job(db, "summarize", 1, {"files": [str(src / "보고.md")], "formats": ["md"]}, 1, job_id="j1")
-        job.status = "running"  # the server died while this was running
+        job.status = "running"  # the server died while this was running: its heartbeat stopped long ago
+        job.updated_at = utcnow() - timedelta(seconds=LEASE_S * 10)
+        alive = new_job(db, "summarize", 1, {"files": [str(src / "보고.md")], "formats": ["md"]}, 1, job_id="j2")
+        alive.status = "running"  # another live server is running this one (fresh heartbeat)
     app2 = make_app(data_dir=data, users=False)
     with TestClient(app2) as c:
         login(c, "admin")
         job = wait_job(c, "j1")
         assert job["status"] == "done" and job["download"]
+        assert c.get("/api/jobs/j2").json()["status"] == "running"   # not taken over
+
+
+def test_a_running_job_keeps_its_lease_and_a_stalled_one_is_taken_over(make_app, tmp_path):
+    """The heartbeat: while a job runs, its updated_at moves, so another server's sweep leaves it alone;
+    once the heartbeat stops, the sweep queues it again."""
+    from assistant.web.jobs import Worker, new_job
+
+    app = make_app(data_dir=tmp_path / "lease-data")   # no TestClient: its own worker never starts
+    st = app.state.assistant
+    release, started = threading.Event(), threading.Event()
+    worker = Worker(st.core, st.sessions, tmp_path / "lease-data", lease_s=0.8)
+
+    def probe(job_id: str, params: dict) -> None:   # a job that runs until the test releases it
+        started.set()
+        release.wait(30)
+        worker._finish(job_id, "done", "끝")
+
+    worker.handlers["probe"] = probe
+    other = Worker(st.core, st.sessions, tmp_path / "lease-data", lease_s=0.8)
+    with st.sessions.begin() as db:
+        new_job(db, "probe", None, {}, 0, job_id="p1")
+    assert worker._claim() == "p1"
+    runner = threading.Thread(target=worker._run, args=("p1",))
+    runner.start()
+    assert started.wait(30)
+
+    def updated() -> datetime:
+        with st.sessions() as db:
+            return db.get(Job, "p1").updated_at
+
+    first = updated()
+    deadline = time.monotonic() + 30
+    while updated() == first and time.monotonic() < deadline:   # wait for one beat (lease/4 = 0.2 s)
+        release.wait(0.05)
+    assert updated() > first
+    for _ in range(3):                      # three sweeps spread over more than a lease: never requeued
+        assert other.requeue_unfinished() == 0
+        release.wait(0.4)
+    release.set()
+    runner.join(30)
+    with st.sessions.begin() as db:
+        job = db.get(Job, "p1")
+        assert job.status == "done"
+        job.status, job.updated_at = "running", utcnow() - timedelta(seconds=5)   # a server died mid-job
+    assert other.requeue_unfinished() == 1
+    with st.sessions() as db:
+        assert db.get(Job, "p1").status == "queued"
 
 
 def test_upload_limits_per_request(make_app):

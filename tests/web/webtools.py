@@ -143,3 +143,19 @@ def serving(env: dict[str, str], log_path: Path, *args: str,
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def fresh_client(url: str, **kw) -> httpx.Client:
+    """A client whose every request opens a new connection (so the kernel spreads requests over the
+    processes listening on one port)."""
+    return httpx.Client(base_url=url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0), **kw)
+
+
+def wait_job(c, job_id: str, timeout: float = 300.0) -> dict:
+    """Poll a background job until it ends (its state is the event waited for); return its JSON."""
+    deadline = time.monotonic() + timeout
+    job = c.get(f"/api/jobs/{job_id}").json()
+    while job["status"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = c.get(f"/api/jobs/{job_id}").json()
+    return job
