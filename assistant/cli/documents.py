@@ -28,6 +28,12 @@ def add_commands(sub: Any) -> None:
     ing.add_argument("--semantic", choices=["now", "later"], default="now",
                      help="의미 검색 벡터(e5): now = 색인 직후 이어서 계산(기본, Ctrl-C로 멈춰도 검색 가능), "
                           "later = 건너뜀 (assistant semantic fill 또는 웹 앱이 나중에 채움)")
+    ing.add_argument("--workers", type=int, default=0,
+                     help="분산 색인: 이 컴퓨터에 작업자 프로세스 N개를 띄워 파싱·분석·임베딩을 나눠 처리 "
+                          "(0 = 쓰지 않음)")
+    ing.add_argument("--scheduler", default="",
+                     help="분산 색인: 이미 실행 중인 Dask 스케줄러 주소 (예: tcp://10.0.0.5:8786); "
+                          "파일은 모든 작업자가 같은 경로로 읽을 수 있어야 함")
     ing.set_defaults(func=cmd_ingest)
 
     sem = sub.add_parser("semantic", help="의미 검색 벡터(e5) 채우기·상태")
@@ -74,6 +80,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.ingest.pipeline import Ingestor
 
     store = _store(settings, args.index)
+    if args.workers or args.scheduler:
+        return _ingest_distributed(args, settings, store)
     ingestor = Ingestor(settings, store, make_embedder(settings), args.access_level, args.department)
     bar = tqdm(total=0, unit="파일", file=sys.stderr, disable=args.quiet or None, dynamic_ncols=True)
 
@@ -103,6 +111,34 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
           + (f", 삭제 {removed}개" if args.prune else "") + f", {report.seconds:.1f}초 (검색 가능)")
     if args.semantic == "now" and store.exists():
         _fill_semantic(settings, store, args.quiet)
+    return 0 if report.ok else 1
+
+
+def _ingest_distributed(args: argparse.Namespace, settings: Settings, store: Any) -> int:
+    """``ingest --workers N`` / ``--scheduler ADDRESS``: the cluster parses, analyses and embeds; this
+    process commits (assistant/ingest/distributed.py)."""
+    from assistant.index.embedders import make_embedder
+    from assistant.ingest.distributed import DistributedIngestor, cluster_client, fill_semantic_on_cluster
+
+    def on_file(outcome: Any) -> None:
+        if outcome.status == "failed":
+            print(f"실패: {outcome.path} — {outcome.reason}", file=sys.stderr)
+
+    with cluster_client(args.scheduler, args.workers or 2) as client:
+        workers = len(client.scheduler_info().get("workers", {}))
+        print(f"분산 색인: 작업자 {workers}개", file=sys.stderr, flush=True)
+        ingestor = DistributedIngestor(settings, store, make_embedder(settings), client, args.access_level,
+                                       args.department)
+        report = ingestor.run(args.paths, on_file=on_file,
+                              total_hint=lambda n: print(f"색인 시작: 파일 {n}개", file=sys.stderr, flush=True))
+        print(f"색인 '{store.name}': 성공 {report.count('ok')}개, 실패 {report.count('failed')}개, "
+              f"건너뜀 {report.count('skipped')}개, 청크 {report.chunks}개, {report.seconds:.1f}초 (검색 가능)")
+        if args.prune:
+            print(f"삭제 {len(_prune(ingestor, store, args.paths))}개")
+        if args.semantic == "now" and store.exists():
+            filled = fill_semantic_on_cluster(client, settings, store)
+            if filled.todo:
+                print(f"의미 검색 벡터 {filled.done:,}개 계산 (작업자 {workers}개), {filled.seconds:.1f}초")
     return 0 if report.ok else 1
 
 

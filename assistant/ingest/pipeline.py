@@ -225,20 +225,38 @@ class Ingestor:
 
     def _one(self, path: Path, named: bool, known: dict, seen: set[str],
              report: IngestReport) -> tuple[FileOutcome, _Parsed | None]:
+        skipped, doc_id, digest = self.screen(path, named, known, seen)
+        if skipped is not None:
+            return skipped, None
+        return self.parse_one(path, doc_id, digest, report)
+
+    def screen(self, path: Path, named: bool, known: dict,
+               seen: set[str]) -> tuple[FileOutcome | None, str, str]:
+        """What can be decided without parsing: (an outcome when the file is skipped or unreadable, its doc
+        id, its SHA-256). ``seen`` collects the doc ids of this batch."""
         shown = nfc(str(path))
         if not named:
             reason = f"지원하지 않는 형식이라 건너뜀 ({path.suffix or '확장자 없음'})"
-            return FileOutcome(shown, "skipped", reason), None
+            return FileOutcome(shown, "skipped", reason), "", ""
         try:
-            t0 = time.perf_counter()
             doc_id = doc_id_for(path) if path.exists() else ""
             digest = sha256_of(path) if path.is_file() and path.stat().st_size else ""
-            if doc_id and doc_id in seen:
-                return FileOutcome(shown, "skipped", "같은 파일이 두 번 지정됨"), None
-            seen.add(doc_id)
-            entry = known.get(doc_id)
-            if entry is not None and entry.sha256 == digest:
-                return FileOutcome(shown, "skipped", "변경 없음"), None
+        except OSError as exc:
+            return _unreadable(path, exc), "", ""
+        if doc_id and doc_id in seen:
+            return FileOutcome(shown, "skipped", "같은 파일이 두 번 지정됨"), "", ""
+        seen.add(doc_id)
+        entry = known.get(doc_id)
+        if entry is not None and entry.sha256 == digest:
+            return FileOutcome(shown, "skipped", "변경 없음"), "", ""
+        return None, doc_id, digest
+
+    def parse_one(self, path: Path, doc_id: str, digest: str,
+                  report: IngestReport) -> tuple[FileOutcome, _Parsed | None]:
+        """Parse one screened file within its time and memory budget; a failure is an outcome, not an error."""
+        shown = nfc(str(path))
+        try:
+            t0 = time.perf_counter()
             got = parse_with_budget(path, doc_id, self.params, self.budget)
             report.timings["parse"] += time.perf_counter() - t0
             outcome = FileOutcome(shown, "ok", "", got.estimate, got.warnings)
@@ -246,9 +264,22 @@ class Ingestor:
         except ParseError as exc:
             return FileOutcome(shown, "failed", exc.reason), None
         except OSError as exc:
-            log.warning("cannot read %s: %s", path, exc)
-            return FileOutcome(shown, "failed", "파일을 읽을 수 없습니다. 파일이 있는지, 읽을 권한이 있는지 "
-                                               "확인하세요."), None
+            return _unreadable(path, exc), None
+
+    def prepare(self, files: list[tuple[Path, str, str]],
+                report: IngestReport) -> list[tuple[FileOutcome, NewDocument | None]]:
+        """Everything but the commit for screened files ``(path, doc id, digest)``: parse, chunk, analyse
+        and embed them as one batch. This is the unit of work a distributed ingest sends to a worker."""
+        outcomes: list[FileOutcome] = []
+        parsed: list[_Parsed] = []
+        for path, doc_id, digest in files:
+            outcome, doc = self.parse_one(path, doc_id, digest, report)
+            outcomes.append(outcome)
+            if doc is not None:
+                parsed.append(doc)
+        by_id = {d.record.doc_id: d for d in self._process(parsed, report)}
+        docs = {id(p.outcome): by_id.get(p.doc_id) for p in parsed}
+        return [(o, docs.get(id(o))) for o in outcomes]
 
     def _process(self, docs: list[_Parsed], report: IngestReport) -> list[NewDocument]:
         """Split, chunk, analyse and embed a batch of parsed documents."""
@@ -331,3 +362,9 @@ class Ingestor:
         report.timings["write"] += time.perf_counter() - t0
         snapshot = self.store.open()
         return snapshot, snapshot.manifest
+
+
+def _unreadable(path: Path, exc: OSError) -> FileOutcome:
+    log.warning("cannot read %s: %s", path, exc)
+    return FileOutcome(nfc(str(path)), "failed",
+                       "파일을 읽을 수 없습니다. 파일이 있는지, 읽을 권한이 있는지 확인하세요.")
