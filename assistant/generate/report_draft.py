@@ -48,7 +48,7 @@ _HEADING_CUES = (  # the first matching cue of a section heading decides the par
     (PLAN, re.compile(r"향후|추진\s?일정|일정|로드맵|후속|계획\s?$")),
     (BACKGROUND, re.compile(r"배경|개요|목적|필요성|경과|여건|의의|그간")),
     (PROBLEMS, re.compile(r"문제|한계|개선\s?필요|애로|쟁점|과제\s?및\s?개선")),
-    (STATUS, re.compile(r"현황|실태|동향|성과|실적|통계|결과|재정수지|총수입|총지출")),
+    (STATUS, re.compile(r"현황|실태|동향|성과|실적|통계|결과")),
 )
 _PLAN_CUE = re.compile(r"예정|향후|앞으로|추진할 계획|할 계획|계획이다|계획임|하겠|착수|시행할")
 _BACKGROUND_CUE = re.compile(r"(?:하기|을|를) 위(?:해|하여|한)|필요(?:성|하|함)|목적으로|배경|요구(?:가|되)|대응하기")

@@ -11,9 +11,11 @@ A 주무관 wants the structure and, per key article, the duty, right, period or
   not its first sentence; a pure delegation ("…은 대통령령으로 정한다") or a "준용한다" sentence ranks low.
   When the rule continues in "다음 각 호", the items follow compactly on a "-" line (definitions as the list of
   defined terms). Sentences are never cut: a whole sentence or nothing.
-- Key articles: each 장 gets lines in proportion to its number of articles (at least one); within a 장 the
-  articles cited most often by other articles of the same law and with the strongest rule are chosen, and shown
-  in article order. With fewer lines than chapters the first line lists the chapters.
+- Key articles: each 장 gets lines in proportion to its importance mass (the scores of its articles; at least
+  one line), shared among its 절 the same way (a 통칙 절 counting double) when it has more lines than 절; the
+  most important articles (assistant.generate.statute_importance: citations by other articles and, when given,
+  by other documents, duties bound to the chapter's act, the strength of the rule) are chosen, and shown in
+  article order. With fewer lines than chapters the first line lists the chapters.
 - ``scope`` ("제3장", "제2장 제1절", "제10조~제20조", "제21조") limits the outline to part of the law.
 
 Pure: chunks in, 개조식 lines out (Kiwi is used only to turn the final predicate into 명사형 종결).
@@ -21,12 +23,12 @@ Pure: chunks in, 개조식 lines out (Kiwi is used only to turn the final predic
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.errors import AssistantError
+from assistant.generate.statute_importance import GENERAL_PROVISIONS, score_articles
 from assistant.korean.statute import (
     AMENDMENT_NOTE,
     ARTICLE_LABEL,
@@ -42,15 +44,18 @@ TOP, MID, LOW = "□", "○", "-"
 
 _DELETED = re.compile(r"^\s*삭제\s*$")
 _ASIDE = re.compile(r"\s*\((?:이하[^()]{0,40}(?:\([^()]*\)[^()]{0,20})?이?라\s?한다"
-                    r"|[^()]{4,60}(?:제외한다|말한다|포함한다|해당한다))\)")
+                    r"|[^()]{4,60}(?:제외한다|말한다|포함한다|해당한다)(?:\.\s?이하[^()]{0,20}같다)?)\)")
 _OTHER_PARAGRAPH = re.compile(r"제\s?\d+\s?항")
 _DEFINED = re.compile(r"^[\"“']([^\"”']{1,20})[\"”']\s*(?:이)?란")
-_OBLIGATION = re.compile(r"하여야\s?한다|해야\s?한다|아니\s?된다|아니\s?한다|할\s?수\s?없다|못한다|금지|의무")
+#: a duty or prohibition: "하여야 한다", and "주어야/알려야/갖추어야 한다" as well
+OBLIGATION = re.compile(r"[가-힣]야\s?(?:한다|하며|하고)|아니\s?된다|아니\s?한다|할\s?수\s?없다|못한다|금지|의무")
 _RIGHT = re.compile(r"할\s?수\s?있다|청구할|요청할|신청할|권리")
 _PERIOD = re.compile(r"\d+\s?(?:일|개월|년|시간|주|회|만\s?원|원|퍼센트|%)|이내|이상|전까지|지체\s?없이|즉시")
 _DELEGATION = re.compile(r"(?:대통령령|총리령|부령|조례|규칙)(?:으로|이)?\s?정(?:한다|하는)"
                          r"|준용한다|^이\s?경우|에도\s?불구하고")
 _DEFINITION = re.compile(r"말한다|목적으로\s?한다|뜻은\s?다음과\s?같다")
+#: a statute's plain "…을 한다" / "…으로 한다" is a rule too ("청문을 한다", "40일 이상으로 한다")
+DECLARED = re.compile(r"(?:을|를|으로|로)\s?한다\.?$")
 _RANGE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?\s*(?:~|-|–|부터)\s*(?:제\s*)?(\d+)\s*조(?:\s*의\s*(\d+))?")
 _DIVISION_SCOPE = re.compile(r"제\s*\d+\s*(?:편|장|절|관)")
 
@@ -108,6 +113,8 @@ def _body_lines(chunk: Chunk) -> tuple[str, list[str]]:
             continue
         if out and re.fullmatch(r"(?:\d{1,2}(?:의\d{1,2})?|[가-하])\.", out[-1]):
             out[-1] = f"{out[-1]} {line}"
+        elif out and out[-1].count("(") > out[-1].count(")"):
+            out[-1] = f"{out[-1]} {line}"  # the chunker broke a sentence at "(…제외한다. 이하 같다)"
         else:
             out.append(line)
     return title, out
@@ -135,7 +142,7 @@ def articles_of(chunks: Sequence[Chunk]) -> list[StatuteArticle]:
 
 def _sentence_score(sentence: str, position: int) -> float:
     s = 0.0
-    if _OBLIGATION.search(sentence):
+    if OBLIGATION.search(sentence):
         s += 3
     if _RIGHT.search(sentence):
         s += 2
@@ -143,6 +150,8 @@ def _sentence_score(sentence: str, position: int) -> float:
         s += 2
     if ENUMERATION_LEAD.search(sentence):
         s += 1.0
+    if DECLARED.search(sentence) and not _DEFINITION.search(sentence):
+        s += 2
     if _DEFINITION.search(sentence):
         s += 1
     if _DELEGATION.search(sentence):
@@ -203,6 +212,16 @@ def choose_rule(article: StatuteArticle) -> tuple[str, list[str], float]:
     return best[1], best[2], best[0]
 
 
+def _before_comma(text: str) -> str:
+    """The text up to its first comma outside parentheses ("성명 및 주소(법인의 경우에는 명칭, 대표자)" is whole)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += 1 if ch == "(" else -1 if ch == ")" else 0
+        if ch == "," and depth <= 0:
+            return text[:i].strip()
+    return text.strip()
+
+
 def compact_items(items: list[str], limit: int = 4, width: int = 48) -> str:
     """"1. A / 2. B / … 등 N개 호": whole items only (an item longer than ``width`` is shortened at its first comma
     or left out), definitions as their defined terms."""
@@ -213,7 +232,7 @@ def compact_items(items: list[str], limit: int = 4, width: int = 48) -> str:
     for n, item in enumerate(items, 1):
         text = _ASIDE.sub("", item).rstrip(" .;")
         if len(text) > width:
-            head = text.split(",")[0].strip()
+            head = _before_comma(text)
             text = f"{head} 등" if 6 <= len(head) <= width else ""
         if not text:
             break  # an item that cannot be shown whole ends the list ("2." without "1." reads as an error)
@@ -259,43 +278,6 @@ def in_scope(chunk: Chunk, scope: str | None) -> bool:
 
 # --------------------------------------------------------------------------------------- layout
 
-def _citations(arts: list[StatuteArticle]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for a in arts:
-        body = "\n".join(a.lines)
-        body = re.sub(r"「[^」]*」\s*제\s*\d+\s*조(?:의\s*\d+)?", "", body)  # references to other laws
-        for m in ARTICLE_LABEL.finditer(body):
-            label = f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else "")
-            if label != a.label:
-                counts[label] = counts.get(label, 0) + 1
-    return counts
-
-
-def _words(text: str) -> set[str]:
-    text = re.sub(r"^제\s?\d+\s?(?:편|장|절|관)\s*", "", text)
-    return {w for w in re.split(r"[\s,ㆍ·및등의]+", text) if len(w) >= 2}
-
-
-def _score(arts: list[StatuteArticle]) -> None:
-    """Key articles: cited by other articles, first of their 장/절, named like their 장/절, with a firm rule."""
-    cited = _citations(arts)
-    seen_divisions: set[tuple[str, ...]] = set()
-    for a in arts:
-        a.rule, a.items, strength = choose_rule(a)
-        a.score = 0.4 * min(strength, 5.0) + 1.5 * math.log1p(cited.get(a.label, 0))
-        if a.path and a.path not in seen_divisions:
-            a.score += 1.0  # the first article of a 장/절 usually states its core rule
-            seen_divisions.add(a.path)
-        if a.path and _words(a.title) & set().union(*(_words(p) for p in a.path)):
-            a.score += 1.0  # "제41조(행정상 입법예고)" in "제4장 행정상 입법예고"
-        if re.search(r"\d+\s?(?:일|개월|년|시간|원)", a.rule + " ".join(a.items)):
-            a.score += 1.5  # periods and amounts are what a 주무관 looks up
-        if a.key in ((1, 0), (2, 0)):
-            a.score += 2.5  # 목적, 정의: how a reader enters the law
-        if not a.rule:
-            a.score -= 10
-
-
 def _chapter(a: StatuteArticle) -> str:
     return a.path[0] if a.path else ""
 
@@ -320,14 +302,24 @@ def _article_line(a: StatuteArticle, finish: object) -> str:
     return f"{head} {finish(rule)}"  # type: ignore[operator]
 
 
+def _mass(members: list[StatuteArticle]) -> float:
+    """A group's weight for the allocation: its articles' importance, so a 장 of core rules gets more lines
+    than one of the same size holding 비용/협조 provisions. A 통칙 절 counts double: its rules apply to every
+    later 절 of the chapter, which only elaborate them."""
+    mass = sum(max(a.score, 0.0) for a in members) or float(len(members))
+    general = members and len(members[0].path) > 1 and GENERAL_PROVISIONS.match(members[0].path[1])
+    return 2 * mass if general else mass
+
+
 def _allocate(groups: dict[str, list[StatuteArticle]], slots: int) -> dict[str, int]:
-    """Article lines per chapter: one each, the rest in proportion to size (largest remainder)."""
+    """Article lines per group (장, or 절 within a 장): one each, the rest in proportion to the group's importance
+    mass (largest remainder)."""
     alloc = {k: min(1, len(v)) for k, v in groups.items()}
     rest = slots - sum(alloc.values())
-    total = sum(len(v) for v in groups.values())
+    total = sum(_mass(v) for v in groups.values())
     if rest <= 0 or total == 0:
         return alloc
-    shares = {k: rest * len(v) / total for k, v in groups.items()}
+    shares = {k: rest * _mass(v) / total for k, v in groups.items()}
     for k in groups:
         alloc[k] = min(len(groups[k]), alloc[k] + int(shares[k]))
     spare = slots - sum(alloc.values())
@@ -341,14 +333,17 @@ def _allocate(groups: dict[str, list[StatuteArticle]], slots: int) -> dict[str, 
 
 
 def outline_statute(chunks: Sequence[Chunk], max_lines: int, *, scope: str | None = None,
-                    finish: object = None) -> list[str]:
-    """The statute's outline as □ / ○ / - lines within ``max_lines``."""
+                    finish: object = None, external: Mapping[str, int] | None = None) -> list[str]:
+    """The statute's outline as □ / ○ / - lines within ``max_lines``.
+
+    ``external``: how often other documents cite each article ("제22조" → 20), when the caller has them
+    (:func:`assistant.generate.statute_importance.external_citations`); one of the importance signals."""
     if finish is None:
         from assistant.generate.extractive_summary import compress_ending as finish
     arts = articles_of([c for c in chunks if in_scope(c, scope)])
     if not arts:
         raise AssistantError(f"범위 '{scope}'에 해당하는 조문이 없습니다." if scope else "요약할 조문이 없습니다.")
-    _score(arts)
+    score_articles(arts, external)
     groups: dict[str, list[StatuteArticle]] = {}
     for a in arts:
         groups.setdefault(_chapter(a), []).append(a)
@@ -359,12 +354,11 @@ def outline_statute(chunks: Sequence[Chunk], max_lines: int, *, scope: str | Non
     heads = len(named) if named else 0
     body = max(1, max_lines - heads)
     enumerations = sum(1 for a in arts if a.items and a.score >= 2.5 and not _is_definition(a))
-    reserve = min(enumerations, body // 6) if len(arts) > body else max(0, min(enumerations, body - len(arts)))
+    reserve = min(enumerations, body // 8) if len(arts) > body else max(0, min(enumerations, body - len(arts)))
     alloc = _allocate(groups, max(1, body - reserve))
     chosen: dict[str, list[StatuteArticle]] = {}
     for k, members in groups.items():
-        top = sorted(members, key=lambda a: -a.score)[:alloc[k]]
-        chosen[k] = sorted(top, key=lambda a: a.key)
+        chosen[k] = _pick(members, alloc[k])
     used = heads + sum(len(v) for v in chosen.values())
     details = _details(chosen, max_lines - used)
     lines: list[str] = []
@@ -376,6 +370,20 @@ def outline_statute(chunks: Sequence[Chunk], max_lines: int, *, scope: str | Non
             if a.label in details:
                 lines.append(f"   {LOW} {details[a.label]}")
     return lines[:max_lines]
+
+
+def _pick(members: list[StatuteArticle], slots: int) -> list[StatuteArticle]:
+    """The chapter's strongest articles, shared among its 절 like the chapter lines among chapters (so one 절 of
+    many cited sub-articles does not take the chapter), in article order."""
+    sections: dict[str, list[StatuteArticle]] = {}
+    for a in members:
+        sections.setdefault(a.path[1] if len(a.path) > 1 else "", []).append(a)
+    if len(sections) < 2 or slots <= len(sections):
+        top = sorted(members, key=lambda a: -a.score)[:slots]
+    else:
+        share = _allocate(sections, slots)
+        top = [a for k, v in sections.items() for a in sorted(v, key=lambda a: -a.score)[:share[k]]]
+    return sorted(top, key=lambda a: a.key)
 
 
 def _details(chosen: dict[str, list[StatuteArticle]], spare: int) -> dict[str, str]:

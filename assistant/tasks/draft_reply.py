@@ -163,7 +163,7 @@ def deadline_sentence(cls: Classification, dl: Deadline, received: datetime) -> 
 
 def retrieval_query(masked: str, limit: int = 600) -> str:
     """The masked complaint without placeholders, greetings and sign-offs: what the citizen asks about."""
-    from assistant.generate.extractive_reply import is_small_talk, sentences, without_placeholders
+    from assistant.generate.reply_gist import is_small_talk, sentences, without_placeholders
 
     kept = [s for s in sentences(without_placeholders(masked)) if not is_small_talk(s)]
     query = " ".join(" ".join(kept).split())[:limit]
@@ -171,7 +171,7 @@ def retrieval_query(masked: str, limit: int = 600) -> str:
 
 
 def is_law_hit(hit: Any) -> bool:
-    from assistant.generate.extractive_reply import is_law_text
+    from assistant.generate.reply_review import is_law_text
 
     return is_law_text(hit.title, hit.source, getattr(hit, "article", None), hit.location)
 

@@ -264,12 +264,13 @@ def model_draft(gen: Generator, topic: str, title: str, kind: str, plan_lines: l
     return kept + [""] + plan_lines[cut:], warnings
 
 
-def finish(lines: list[str], kind: str) -> str:
-    """Masked again, dates in official notation, the closing "  끝." for a 보고서."""
+def finish(lines: list[str], kind: str, keep_numbers: Sequence[str] = ()) -> str:
+    """Masked again, dates in official notation, the closing "  끝." for a 보고서. ``keep_numbers``: the
+    office telephone numbers the officer typed as the 보도자료's 담당자 contact, published on purpose."""
     from assistant.output.notation import apply_notation
     from assistant.tasks.pii import mask_pii
 
-    text = "\n".join(mask_pii(ln).text for ln in lines).strip()
+    text = "\n".join(mask_pii(ln, keep_numbers=keep_numbers).text for ln in lines).strip()
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return apply_notation(text, end=kind == "보고서")
@@ -319,7 +320,8 @@ def draft_report(topic: str, *, settings: Settings, docs: Sequence[str] = (), sc
         lines = drafted or lines
     source_json = [{"n": p.n, "doc_id": p.doc_id, "title": p.title, "location": p.location,
                     "label": label_of(p.title, p.location), "text": p.text[:1500]} for p in passages]
-    return ReportDraft(title=title, kind=kind, text=finish(lines, kind), topic=masked, sources=source_json,
+    office = re.findall(r"\d{2,4}-\d{3,4}-\d{4}", contact or "")
+    return ReportDraft(title=title, kind=kind, text=finish(lines, kind, office), topic=masked, sources=source_json,
                        warnings=warnings, generator=gen.identity)
 
 

@@ -283,12 +283,14 @@ def scoped_chunks(chunks: Sequence[Chunk], scope: str | None) -> list[Chunk]:
 
 
 def summarize_chunks(title: str, source: str, chunks: Sequence[Chunk], *, generator: Generator,
-                     max_lines: int, map_chars: int, doc_id: str = "", scope: str | None = None) -> Summary:
+                     max_lines: int, map_chars: int, doc_id: str = "", scope: str | None = None,
+                     external: dict[str, int] | None = None) -> Summary:
     """Summarise a chunked document (the shared core of files and indexed documents).
 
     A statute (most chunks carry article labels) is summarised as its outline (assistant.generate.statute_outline)
     whatever the generator: structure and each key article's rule, taken verbatim. ``scope`` limits the summary
-    to one part ("제3장", "제10조~제20조", or a section heading of a report).
+    to one part ("제3장", "제10조~제20조", or a section heading of a report). ``external``: how often other
+    documents cite each article of a statute (an importance signal of the outline).
     """
     if not chunks:
         raise AssistantError(f"{source}: 요약할 본문이 없습니다.")
@@ -298,7 +300,7 @@ def summarize_chunks(title: str, source: str, chunks: Sequence[Chunk], *, genera
     statute = looks_like_statute(chunks)
     chunks = scoped_chunks(chunks, scope)
     if statute:
-        raw = "\n".join(outline_statute(chunks, max_lines, scope=scope))
+        raw = "\n".join(outline_statute(chunks, max_lines, scope=scope, external=external))
         text, warnings = check_output(raw, source_text, max_lines, polish=False)
         return Summary(title=title, text=text, source=source, sections=sections_json(text), max_lines=max_lines,
                        generator=generator.identity, map_requests=0, warnings=warnings, doc_id=doc_id)
@@ -408,5 +410,23 @@ def summarize_indexed(doc_id: str, *, settings: Settings, index_name: str | None
         raise AssistantError(f"색인 '{store.name}'에서 문서 '{doc_id}'를 찾을 수 없거나 열람 권한이 없습니다.")
     chunks = snap.chunks_of(doc["doc_id"])
     gen = resolve_generator(settings, generator)
+    external = _citations_elsewhere(snap, doc, where, params) if looks_like_statute(chunks) else None
     return summarize_chunks(doc["title"], doc["source"], chunks, generator=gen, max_lines=max_lines,
-                            map_chars=settings.summary_map_chars, doc_id=doc["doc_id"], scope=scope)
+                            map_chars=settings.summary_map_chars, doc_id=doc["doc_id"], scope=scope,
+                            external=external)
+
+
+#: reading every other document of a large index costs more than the outline gains from it
+_CITATION_SCAN_MAX_DOCS = 400
+
+
+def _citations_elsewhere(snap: Any, doc: dict[str, Any], where: str, params: Sequence[Any]) -> dict[str, int] | None:
+    """How often the other documents of the index the user may see (its 시행령, 해석례, manuals) cite each
+    article of this statute: an importance signal for the outline. Skipped for indexes too large to read."""
+    from assistant.generate.statute_importance import external_citations
+
+    others = [d for d in snap.find_documents(where, params) if d["doc_id"] != doc["doc_id"]]
+    if len(others) > _CITATION_SCAN_MAX_DOCS:
+        return None
+    texts = ((d["title"], "\n".join(c.text for c in snap.chunks_of(d["doc_id"]))) for d in others)
+    return external_citations(doc["title"], texts)

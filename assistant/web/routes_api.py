@@ -71,6 +71,11 @@ class ChatIn(Scope):
     conversation_id: int | None = None
     mode: Literal["ask", "summarize", "draft", "report"] = "ask"
     text: str = Field("", max_length=50_000)
+    # 보고서 초안 mode only: the kind chosen (otherwise "보도자료" in the text picks it) and a 보도자료's fields
+    kind: Literal["보고서", "보도자료"] | None = Field(None, description="보고서 초안의 문서 종류")
+    agency: str = Field("", max_length=100, description="보도자료의 기관명")
+    released: str | None = Field(None, max_length=40, description="보도 일시 (YYYY-MM-DD 또는 YYYY-MM-DDTHH:MM)")
+    contact: str = Field("", max_length=200, description="보도자료의 담당 부서·담당자")
 
 
 def public_citation(c: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +218,8 @@ def api_chat_stream(body: ChatIn, request: Request, user: Principal = Depends(ra
     conv.updated_at = utcnow()
     conv.mode = body.mode
     db.commit()
-    events = _mode_events(st, user, body.mode, text, conv.index_name or None, list(conv.doc_ids), history)
+    report = {"kind": body.kind, "agency": body.agency, "released": body.released, "contact": body.contact}
+    events = _mode_events(st, user, body.mode, text, conv.index_name or None, list(conv.doc_ids), history, report)
     return sse_response(_persisting(st, user, conv.id, body.mode, shown, events, list(conv.doc_ids)))
 
 
@@ -238,7 +244,7 @@ def _ask_events(st: AppState, user: Principal, question: str, index: str | None,
 
 
 def _mode_events(st: AppState, user: Principal, mode: str, text: str, index: str | None, doc_ids: list[str],
-                 history: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+                 history: list[tuple[str, str]], report: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     if mode == "ask":
         yield from _ask_events(st, user, text, index, doc_ids, history)
         return
@@ -252,8 +258,10 @@ def _mode_events(st: AppState, user: Principal, mode: str, text: str, index: str
             r = _summarize_text(st.core, text, "붙여넣은 글", None)
             body, cites = r["text"], []
     elif mode == "report":
-        kind = "보도자료" if "보도자료" in text else "보고서"
-        r = draft_report_for(st.core, user, text, index_name=index, doc_ids=doc_ids, kind=kind)
+        report = report or {}
+        kind = report.get("kind") or ("보도자료" if "보도자료" in text else "보고서")
+        press = {k: report.get(k) or "" for k in ("agency", "released", "contact")} if kind == "보도자료" else {}
+        r = draft_report_for(st.core, user, text, index_name=index, doc_ids=doc_ids, kind=kind, **press)
         body = r["text"]
         cites = [{**c, "text": c["text"], "source": ""} for c in r["sources"]]
         yield {"type": "meta", "report_title": r["title"], "kind": r["kind"]}

@@ -35,6 +35,24 @@ def test_a_cost_question_cites_the_cost_article_only(sample_index, sample_retrie
     assert "처리기한은 2026. 12. " in d.reply and check_notation(d.reply, require_end=True) == []
 
 
+OBJECTION = ("저는 홍길동(010-1234-5678)입니다. 지난달 구청에 정보공개를 청구했는데 비공개 결정 통지를 받았습니다. "
+             "이의신청은 언제까지 할 수 있고, 구청은 얼마 안에 결과를 알려줘야 하나요?")
+
+
+def test_an_objection_question_quotes_the_objection_article_not_the_transfer_rule(sample_index, sample_retriever):
+    """The story names the law (정보공개 청구); the question asks about 이의신청 and its result: 제11조제4항
+    (이송) shares the law but not the question, and 제18조 is quoted from the statute, not from a 해석례."""
+    d = draft_reply(OBJECTION, settings=sample_index, retriever=sample_retriever, received="2026-12-04T10:00")
+    review = _review(d.reply)
+    points = [ln for ln in review.split("\n")[1:] if re.match(r"\s+[가-하]\. ", ln)]
+    assert "「공공기관의 정보공개에 관한 법률」 제18조제1항" in points[0] and "30일 이내" in points[0]
+    assert "제18조제3항" in review and "7일 이내" in review
+    assert "제11조" not in review and "해석한 바 있습니다" not in review and "이송" not in review
+    quoted = [p for p in points if "「" in p]
+    assert all("이의신청" in p for p in quoted), quoted    # every quote is about what was asked
+    assert "010-1234-5678" not in d.reply and check_notation(d.reply, require_end=True) == []
+
+
 def test_semantic_relevance_keeps_unrelated_articles_out(semantic_index):
     from assistant.retrieve.search import open_retriever
 

@@ -138,7 +138,7 @@ def test_condense_task_through_the_generator_interface():
 
 
 def test_complaint_gist_restates_the_request_not_the_masked_self_introduction():
-    from assistant.generate.extractive_reply import gist_paragraph
+    from assistant.generate.reply_gist import gist_paragraph
     from assistant.tasks.pii import mask_pii
 
     complaint = ("안녕하세요. 저는 홍길동(주민등록번호 850101-1234567)이고 서울특별시 종로구 세종대로 209에 삽니다. "

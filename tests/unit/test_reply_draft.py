@@ -9,17 +9,9 @@ from datetime import datetime
 import pytest
 
 from assistant.generate.base import GenerationRequest, Passage
-from assistant.generate.extractive_reply import (
-    FILLIN_CONTACT,
-    UNCOVERED_BASIS,
-    ask_clause,
-    bears_on,
-    compose_reply,
-    draft_request,
-    gist_paragraph,
-    review_points,
-    situation_clause,
-)
+from assistant.generate.extractive_reply import FILLIN_CONTACT, UNCOVERED_BASIS, compose_reply, draft_request
+from assistant.generate.reply_gist import ask_clause, gist_paragraph, situation_clause
+from assistant.generate.reply_review import bears_on, review_points
 from assistant.output.notation import check_notation
 from assistant.tasks.complaint_types import classify_complaint
 from assistant.tasks.deadline import compute_deadline, compute_immediate_deadline
@@ -69,7 +61,7 @@ def test_a_sentence_that_shares_only_a_word_is_not_quoted():
     points = review_points(complaint, [LAW, GUIDE], WEIGHTS)
     assert [c.passage.doc_id for _, c in points] == ["law"]
     assert "실비" in points[0][0] and points[0][0].endswith("[1]")
-    from assistant.generate.extractive_reply import _candidates
+    from assistant.generate.reply_review import _candidates
 
     ok = [flag for flag, _ in bears_on(_candidates([GUIDE]), WEIGHTS, complaint)]
     assert ok == [False]
@@ -148,3 +140,25 @@ def test_a_draft_exports_to_hwpx_and_docx_and_reads_back(tmp_path):
     assert "010-2345-6789" not in text and "[전화번호]" in text
     header = content_disposition("민원답변서_초안.hwpx", "draft-reply.hwpx")
     assert header.startswith('attachment; filename="draft-reply.hwpx"; filename*=UTF-8\'\'%EB%AF%BC')
+
+
+def test_asked_topics_are_the_nouns_of_the_question_not_of_the_story():
+    from assistant.generate.reply_review import asked_topics
+
+    masked = mask_pii("저는 홍길동(010-1234-5678)입니다. 지난달 구청에 정보공개를 청구했는데 "
+                      "비공개 결정 통지를 받았습니다. 이의신청은 언제까지 할 수 있고, 구청은 얼마 안에 "
+                      "결과를 알려줘야 하나요?").text
+    topics = asked_topics(masked)
+    assert "이의신청" in topics and "결과" in topics          # written whole, though Kiwi splits "이" off
+    assert not topics & {"정보공개", "청구", "비공개", "통지", "언제", "얼마", "전화번호"}
+    # a question in general words ("문제가 없는지 검토해 주십시오") names no topic of its own
+    story = "영업정지 처분을 받았는데 통지가 없었습니다. 행정절차상 문제가 없는지 검토해 주십시오."
+    assert asked_topics(story) == {"행정절차"}
+
+
+def test_a_period_inside_parentheses_ends_no_sentence():
+    from assistant.generate.reply_gist import sentences
+
+    text = ("① 행정기관의 장은 민원인이 동일한 내용의 민원(법정민원을 제외한다. 이하 이 조에서 같다)을 3회 이상 "
+            "반복하여 제출한 경우에는 종결처리할 수 있다. 다만, 예외가 있다.")
+    assert sentences(text) == [text[:text.index("있다.") + 3], "다만, 예외가 있다."]

@@ -71,3 +71,23 @@ def test_press_release_from_the_api_and_bad_input(client):
     assert "보도 일시: 2026. 12. 5. 14:30" in r.json()["text"]
     bad = client.post("/api/draft-report", json={"topic": "보고", "doc_ids": [doc_id], "released": "내일"})
     assert bad.status_code == 400 and "보도 일시" in bad.json()["detail"]
+
+
+def test_chat_press_release_takes_the_kind_and_fields_chosen_in_the_form(client):
+    _as(client, "officer")
+    doc_id = doc_id_by_title(client, PARKING)
+    body = {"mode": "report", "text": "청사 민원인 주차장 운영 안내", "index": "default", "doc_ids": [doc_id],
+            "kind": "보도자료", "agency": "행정안전부", "released": "2026-12-05T14:30",
+            "contact": "민원제도과 김민원 사무관(044-205-1234)"}
+    events = sse_events(client.post("/api/chat/stream", json=body).text)
+    done = events[-1]
+    assert done["type"] == "done", events
+    assert any(e["type"] == "meta" and e.get("kind") == "보도자료" for e in events)   # chosen, not guessed
+    head = done["answer"].split("\n")[:3]
+    assert head == ["기관: 행정안전부", "보도 일시: 2026. 12. 5. 14:30",
+                    "담당 부서·담당자: 민원제도과 김민원 사무관(044-205-1234)"]
+    # a 보고서 ignores the 보도자료 fields; an unreadable 보도 일시 is a clear Korean error, not a crash
+    report = sse_events(client.post("/api/chat/stream", json={**body, "kind": "보고서"}).text)[-1]
+    assert report["type"] == "done" and "행정안전부" not in report["answer"] and "개요(추진 배경)" in report["answer"]
+    bad = sse_events(client.post("/api/chat/stream", json={**body, "released": "다음 주 화요일"}).text)
+    assert bad[-1]["type"] == "error" and "보도 일시 '다음 주 화요일'를 읽을 수 없습니다" in bad[-1]["message"], bad

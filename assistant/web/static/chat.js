@@ -352,7 +352,8 @@
     $("prompt").value = ""; autosize();
     let started = false;
     try {
-      await stream("/api/chat/stream", { conversation_id: state.convId, mode: state.mode, text, index: state.index, doc_ids: state.docIds }, (ev) => {
+      const extra = state.mode === "report" ? AHB_REPORT.requestFields() : {};   // 보고서/보도자료 and its fields
+      await stream("/api/chat/stream", { conversation_id: state.convId, mode: state.mode, text, index: state.index, doc_ids: state.docIds, ...extra }, (ev) => {
         if (ev.type === "conversation") { state.convId = ev.id; }
         else if (ev.type === "citations") { view.citations = ev.citations; }
         else if (ev.type === "meta" && ev.report_title) {
