@@ -82,13 +82,25 @@ def section_coverage(text: str, sections: list[list[str] | str]) -> float:
     return sum(1 for alt in alts if any(normalise(a) in t for a in alt)) / len(alts)
 
 
+_ARTICLE_HEAD = re.compile(r"^제\d+조(?:의\d+)?")
+
+
 def repeated_facts(text: str) -> list[str]:
-    """Facts stated twice: a figure on two lines that say the same thing, or two near-identical lines."""
+    """Facts stated twice: a figure on two lines that say the same thing, or two near-identical lines.
+
+    Two lines that open with different articles are different rules even when they read alike: a statute's
+    parallel articles (질의·건의·기타민원의 처리기간; 행정심판 and 행정소송 after the same 20 days) are what an
+    outline must list, not a repetition.
+    """
     lines = _lines(text)
     out: list[str] = []
     for i, a in enumerate(lines):
         figs_a = {f.replace(" ", "") for f in _FIGURE.findall(a)}
+        head_a = _ARTICLE_HEAD.match(a)
         for b in lines[i + 1:]:
+            head_b = _ARTICLE_HEAD.match(b)
+            if head_a and head_b and head_a.group() != head_b.group():
+                continue
             shared = figs_a & {f.replace(" ", "") for f in _FIGURE.findall(b)}
             sim = _overlap(a, b)
             if (shared and sim >= 0.4) or sim >= 0.7:

@@ -187,3 +187,17 @@ def test_report_explains_a_conclusion_accuracy_of_zero_when_no_answer_stated_a_c
     report = {"configs": [{"name": "default"}, {"name": "llm"}], "answers": [row("default", 0.0), row("llm", 0.4)]}
     text = "\n".join(answer_lines(report))
     assert "default: 결론 일치 0은" in text and "llm: 결론 일치" not in text
+
+
+def test_parallel_articles_are_not_repeated_facts_but_a_restated_figure_is():
+    from eval.summaries import repeated_facts
+
+    outline = ("○ 제19조(행정심판) 청구 후 20일이 경과하도록 정보공개 결정이 없는 때에는 행정심판을 청구할 수 있음\n"
+               "○ 제20조(행정소송) 청구 후 20일이 경과하도록 정보공개 결정이 없는 때에는 행정소송을 제기할 수 있음")
+    assert repeated_facts(outline) == []
+    report = ("○ 총수입은 97.2조원으로 전년 대비 7.2조원 증가\n"
+              "○ 2월 총수입은 97.2조원으로 전년 대비 7.2조원 늘어남")
+    assert repeated_facts(report) == ["7.2조원, 97.2조원"]
+    same_article = ("○ 제14조(질의민원의 처리기간) 질의민원은 14일 이내에 처리하여야 함\n"
+                    "○ 제14조(질의민원의 처리기간) 질의민원은 14일 이내에 처리하여야 함")
+    assert len(repeated_facts(same_article)) == 1
