@@ -182,7 +182,7 @@ def test_answers_with_judge_through_ask_service(subset, default_retriever, judge
     settings = load_config("default").make_settings()
     service = AskService(default_retriever, make_generator(settings), settings)
     chosen = [r for r in rows if r["answerable"]][:3] + [r for r in rows if not r["answerable"]][:1]
-    runs = run_answers(service, spec, chosen, lambda t: content_terms_batch(list(t), 2),
+    runs = run_answers(service, spec, chosen, lambda t: content_terms_batch(list(t)),
                        judge=Judge(judge_server.url, "judge-model"))
     assert len(runs) == 4 and not runs[-1].answerable
     answered = [r for r in runs if r.answerable and not r.abstained]
