@@ -86,12 +86,6 @@ class Settings(BaseSettings):
         "Threads one web request uses for FAISS and BLAS. 1 fits a server answering many users at once "
         "(bench/bench_server.py compares 1 and 2); raise it for a server with few users and many cores."))
 
-    commit_every_chunks: int = Field(20_000, description=(
-        "During a long ingest, save a new index generation after this many new chunks."))
-    commit_every_seconds: float = Field(60.0, description=(
-        "During a long ingest, also save a new index generation this often (stretched to four times the last save's "
-        "duration); 0 = only by chunk count."))
-
     # dense index
     dense_index: Literal["auto", "flat", "hnsw"] = Field("auto", description=(
         "FAISS index type; auto picks HNSW above hnsw_threshold vectors."))

@@ -36,6 +36,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 import _corpus as corpus_mod  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
+from assistant.index.bm25 import FILES as BM25_FILES  # noqa: E402
 from assistant.index.embedders import UseMultilingual, make_embedder  # noqa: E402
 from assistant.index.semantic import SemanticLayer, SemanticStore  # noqa: E402
 from assistant.index.store import IndexStore, faiss_module  # noqa: E402
@@ -87,11 +88,18 @@ def bench_ingest(settings: Settings, embedder, paths: list[Path], root: Path) ->
            "chunks": report.chunks, "seconds": report.seconds, "timings": dict(report.timings)}
     if report.chunks == 0:
         return out
-    row = store.open().db().execute("SELECT avg(length(text)), sum(length(text)) FROM chunks").fetchone()
+    counts = [seg.db().execute("SELECT count(*), sum(length(text)) FROM chunks").fetchone()
+              for seg in store.open().segments]
+    n_chunks, chars = sum(r[0] for r in counts), sum(r[1] or 0 for r in counts)
     out.update(docs_per_s=out["documents"] / report.seconds, chunks_per_s=report.chunks / report.seconds,
-               avg_chunk_chars=float(row[0]), chunk_chars=int(row[1]), disk_mb=du_mb(store.current_dir()),
+               avg_chunk_chars=chars / max(n_chunks, 1), chunk_chars=int(chars), disk_mb=du_mb(store.path),
                source_chars=sum(len(p.read_text(encoding="utf-8")) for p in _md_files(paths)))
     return out
+
+
+def segment_dir(store: IndexStore) -> Path:
+    """The folder of an index's first segment (a synthetic index is written as one)."""
+    return store.path / store.manifest().segments[0].name
 
 
 def _md_files(paths: list[Path]) -> list[Path]:
@@ -104,9 +112,10 @@ def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path,
     for kind in ("flat", "hnsw"):
         out["commit_s"][kind] = corpus_mod.write_index(root, f"n{n}-{kind}", pool, passages, n, embedder,
                                                       kind, settings.hnsw_m)
-        gen = IndexStore(root, f"n{n}-{kind}").current_dir()
-        out["disk_mb"][kind] = {p.name: du_mb(p) for p in sorted(gen.iterdir())}
-        out["disk_mb"][kind]["total"] = du_mb(gen)
+        seg = segment_dir(IndexStore(root, f"n{n}-{kind}"))   # written in one commit: one segment
+        out["disk_mb"][kind] = {p.name: du_mb(p) for p in sorted(seg.iterdir())}
+        out["disk_mb"][kind]["bm25"] = sum(du_mb(seg / f) for f in BM25_FILES)
+        out["disk_mb"][kind]["total"] = du_mb(seg)
     # the synthetic passages have no e5 vectors: search them with the FAISS layer only
     s = settings.with_overrides(index_dir=root, semantic_embedder="none", embedder="use-multilingual")
     gc.collect()
@@ -537,7 +546,7 @@ def main() -> None:
         for n in sizes:
             print(f"search at {n:,} chunks ...", flush=True)
             res["search"][n] = bench_size(settings, embedder, pool, passages, n, root, qs)
-        efc = int(faiss_module().read_index(str(IndexStore(root, f"n{sizes[-1]}-hnsw").current_dir()
+        efc = int(faiss_module().read_index(str(segment_dir(IndexStore(root, f"n{sizes[-1]}-hnsw"))
                                                 / "dense.faiss")).hnsw.efConstruction)
         checkpoints = sorted({c for c in (1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 150_000, 200_000,
                                           300_000, 400_000, *sizes) if c <= sweep_max})

@@ -61,6 +61,10 @@ def add_commands(sub: Any) -> None:
     info.add_argument("name", nargs="?")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=cmd_index_info)
+    mrg = ixs.add_parser("merge", help="색인 세그먼트 합치기 (보통은 색인할 때 자동으로 합쳐짐)")
+    mrg.add_argument("name", nargs="?")
+    mrg.add_argument("--all", action="store_true", help="모든 세그먼트를 하나로 합치고 삭제된 청크를 비움")
+    mrg.set_defaults(func=cmd_index_merge)
     rmi = ixs.add_parser("remove", help="색인 전체 삭제")
     rmi.add_argument("name")
     rmi.add_argument("--yes", action="store_true", help="확인 없이 삭제")
@@ -235,11 +239,20 @@ def cmd_index_info(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    size = sum(f.stat().st_size for f in store.current_dir().rglob("*") if f.is_file())
+    folders = [store.current_dir(), *(store.path / s.name for s in m.segments)]
+    size = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file())
     print(f"색인: {m.name} ({store.current_dir()})\n"
-          f"형식 버전: {m.format_version}, 세대: {m.generation}, 갱신: {m.updated}")
+          f"형식 버전: {m.format_version}, 세대: {m.generation}, 세그먼트 {len(m.segments) or 1}개, 갱신: {m.updated}")
     print(f"임베더: {m.embedder['name']} ({m.embedder['model']}, {m.embedder['dim']}차원), 밀집 색인: {m.dense_index}")
     print(f"청킹: {m.chunking}\n문서 {len(m.documents)}개, 청크 {m.chunk_count}개, 디스크 {size / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_index_merge(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings, args.name)
+    store.manifest()  # clear error if the index does not exist
+    before, after = store.merge(force=args.all, hnsw_m=settings.hnsw_m)
+    print(f"색인 '{store.name}': 세그먼트 {before}개 → {after}개")
     return 0
 
 

@@ -10,7 +10,10 @@ from typing import Any
 
 from assistant.errors import IndexMismatch
 
-FORMAT_VERSION = 1
+#: 2: a generation names segments (see assistant.index.store); 1: a generation is one whole index, still
+#: readable (it opens as a single segment and is extended with segments by the next commit)
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -19,6 +22,17 @@ class DocumentEntry:
     sha256: str
     title: str
     chunks: int
+
+
+@dataclass
+class SegmentRef:
+    """A segment a generation uses: its folder, its chunk count, its deleted documents (tombstones) and how
+    many chunks those hold (so the merge policy needs no file of the segment)."""
+
+    name: str
+    size: int
+    deleted: list[str] = field(default_factory=list)
+    dead_chunks: int = 0
 
 
 @dataclass
@@ -33,21 +47,24 @@ class Manifest:
     generation: int = 0
     chunk_count: int = 0
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    segments: list[SegmentRef] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["documents"] = {k: asdict(v) for k, v in sorted(self.documents.items())}
+        data["segments"] = [asdict(s) for s in self.segments]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise IndexMismatch(f"색인 형식 버전 {version}은 이 프로그램({FORMAT_VERSION})과 맞지 않습니다. "
                                 "색인을 다시 만드세요.")
         docs = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
-        fields = {k: v for k, v in data.items() if k != "documents"}
-        return cls(**fields, documents=docs)
+        segments = [SegmentRef(**s) for s in data.get("segments", [])]
+        fields = {k: v for k, v in data.items() if k not in ("documents", "segments")}
+        return cls(**fields, documents=docs, segments=segments)
 
     def check_embedder(self, identity: dict[str, Any]) -> None:
         """Refuse to search or extend an index with an embedder other than the one that built it."""

@@ -117,6 +117,22 @@ class SemanticStore:
         vecs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
         return [r[1] for r in rows], vecs, int(rows[-1][0])
 
+    def vectors_for(self, keys: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """(keys found, their vectors) for the given keys."""
+        found: list[str] = []
+        blobs: list[bytes] = []
+        if self.exists():
+            conn = self._conn()
+            wanted = list(dict.fromkeys(keys))
+            for i in range(0, len(wanted), 500):
+                part = wanted[i:i + 500]
+                marks = ",".join("?" * len(part))
+                for key, vec in conn.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", part):
+                    found.append(key)
+                    blobs.append(vec)
+        vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(found), self.dim)
+        return found, vecs
+
     def add(self, keys: Sequence[str], vectors: np.ndarray, kind: str = "chunk") -> None:
         """Store one batch in one transaction."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -180,8 +196,10 @@ class SemanticLayer:
     the background pass advances, without a restart.
     """
 
-    def __init__(self, snapshot: Any, store: SemanticStore, embedder: Any, refresh_s: float = 5.0) -> None:
+    def __init__(self, snapshot: Any, store: SemanticStore, embedder: Any, refresh_s: float = 5.0,
+                 previous: SemanticLayer | None = None) -> None:
         self.snapshot = snapshot
+        self._previous = previous   # the layer of the snapshot this one replaces: its segments' rows are reused
         self.store = store
         self.embedder = embedder
         self.refresh_s = refresh_s
@@ -197,7 +215,7 @@ class SemanticLayer:
     def coverage(self) -> tuple[int, int]:
         """(positions with a vector, all positions)."""
         self.refresh()
-        return int(self._have.sum()), int(self.snapshot.size)
+        return int(self._have.sum()), int(getattr(self.snapshot, "live_count", self.snapshot.size))
 
     def refresh(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -205,16 +223,61 @@ class SemanticLayer:
             return
         with self._lock:
             self._checked = now
-            if self._keys is None:
-                self._keys = {}
-                for pos, text in enumerate(self.snapshot.position_texts()):
-                    self._keys.setdefault(text_key(text), []).append(pos)
+            index = self._keys if self._keys is not None else self._build()
             keys, vecs, last = self.store.vectors_since(self._rowid)
             for key, vec in zip(keys, vecs, strict=True):
-                for pos in self._keys.get(key, ()):
+                for pos in index.get(key, ()):
                     self._matrix[pos] = vec
                     self._have[pos] = True
             self._rowid = last
+
+    def _build(self) -> dict[str, list[int]]:
+        """Map text keys to positions and load the vectors present.
+
+        An index commits after every few files, and a server then opens the new snapshot: its segments are
+        mostly those of the snapshot before, so their rows are copied from the previous layer and only the
+        vectors of new segments are read (reading every vector again costs seconds at 100k chunks).
+        """
+        index: dict[str, list[int]] = {}
+        self._keys = index
+        live = getattr(self.snapshot, "live", None)   # deleted chunks get no vector, are never ranked
+        segments = getattr(self.snapshot, "segments", None)
+        if segments is None:
+            for pos, text in enumerate(self.snapshot.position_texts()):
+                if live is None or live[pos]:
+                    index.setdefault(text_key(text), []).append(pos)
+            return index
+        prev, self._previous = self._previous, None
+        reuse = prev is not None and prev._keys is not None and prev.store.path == self.store.path and \
+            getattr(prev.snapshot, "segments", None) is not None
+        before = {seg.path: (int(prev.snapshot.offsets[j]), seg) for j, seg in enumerate(prev.snapshot.segments)} \
+            if reuse and prev is not None else {}
+        fresh: list[str] = []
+        for i, seg in enumerate(segments):
+            offset = int(self.snapshot.offsets[i])
+            keys = seg.memo.get("semantic_keys")
+            if keys is None:
+                keys = seg.memo["semantic_keys"] = [text_key(t) for t in seg.texts()]
+            old = before.get(seg.path)
+            copied = old is not None and old[1] is seg and prev is not None
+            if copied and old is not None and prev is not None:
+                with prev._lock:
+                    self._matrix[offset:offset + seg.size] = prev._matrix[old[0]:old[0] + seg.size]
+                    self._have[offset:offset + seg.size] = prev._have[old[0]:old[0] + seg.size]
+            for local, key in enumerate(keys):
+                if live is None or live[offset + local]:
+                    index.setdefault(key, []).append(offset + local)
+                    if not copied:
+                        fresh.append(key)
+        if live is not None:
+            self._have &= live
+        if reuse and prev is not None:
+            self._rowid = prev._rowid   # vectors stored up to here are in the copied rows; fetch new segments'
+            for key, vec in zip(*self.store.vectors_for(fresh), strict=True):
+                for pos in index.get(key, ()):
+                    self._matrix[pos] = vec
+                    self._have[pos] = True
+        return index
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's vector, cached: retrieval and the answerability gate ask for the same question."""
@@ -273,7 +336,7 @@ def fill_index(settings: Any, index_store: Any, *, stop: threading.Event | None 
         return FillReport()
     snapshot = index_store.open()
     embedder, store = open_semantic(settings, index_store)
-    report = fill(store, embedder, snapshot.position_texts(), stop=stop, progress=progress)
+    report = fill(store, embedder, snapshot.position_texts(live_only=True), stop=stop, progress=progress)
     log.info("semantic fill index=%s todo=%d done=%d %.1fs", index_store.name, report.todo, report.done,
              report.seconds)
     return report
@@ -285,6 +348,6 @@ def coverage(settings: Any, index_store: Any) -> tuple[int, int]:
     if not semantic_enabled(settings):
         return 0, snapshot.size
     _, store = open_semantic(settings, index_store)
-    keys = [text_key(t) for t in snapshot.position_texts()]
+    keys = [text_key(t) for t in snapshot.position_texts(live_only=True)]
     have = store.present(list(dict.fromkeys(keys)))
     return sum(1 for k in keys if k in have), len(keys)

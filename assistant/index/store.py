@@ -1,26 +1,40 @@
-"""An index on disk: FAISS (dense) + bm25s (sparse) + SQLite (chunks and documents) + manifest.
+"""An index on disk: immutable segments (FAISS + BM25 postings + SQLite) named by small generations.
 
 Layout of ``<index_dir>/<name>/``::
 
     CURRENT          name of the live generation, replaced atomically (os.replace)
-    gen-000007/      one complete, immutable generation
-        manifest.json  dense.faiss  bm25/  meta.sqlite
+    gen-000007/      manifest.json: settings, the segments in order, each with its deleted documents
+    seg-000005/      one immutable segment (see assistant.index.segments)
+    seg-000007/
     .lock            held by the one writer
 
-A write builds a whole new generation in a temporary folder, renames it into place and only then
-switches CURRENT. Ctrl-C or ``kill -9`` at any moment leaves CURRENT pointing to the last complete
-generation. Nothing is pickled: FAISS's own format, numpy arrays, JSON and SQLite.
+A commit writes one new segment holding only the new documents and a new generation manifest naming the
+existing segments plus the new one; a replaced or removed document is not rewritten but listed as deleted
+(a tombstone) in the manifest. So adding a 20-chunk file to a million-chunk index writes about the file's
+own size. Everything is written in temporary folders, fsynced, renamed into place, and only then is CURRENT
+switched: ``kill -9`` at any moment leaves CURRENT pointing to the last complete generation, whose segments
+are never modified or removed while it is one of the newest generations.
+
+Size-tiered merging keeps the number of segments small: when ``MERGE_FACTOR`` segments of similar size
+exist they are rewritten as one, without their deleted chunks, in a new generation (same crash safety).
+Readers see positions 0..size-1 as the segments' chunks one after another; deleted chunks keep their
+positions until a merge and are excluded by :attr:`IndexSnapshot.live` (every search mask includes it).
+
+A generation of the first layout (a whole index in one ``gen-*`` folder) opens as one segment, and the
+next commit extends it with segments. Nothing is pickled: FAISS's own format, numpy arrays, JSON, SQLite.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,28 +43,43 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexNotFound
-from assistant.index.manifest import DocumentEntry, Manifest, read_manifest, write_json_atomic
+from assistant.errors import AssistantError, IndexNotFound
+from assistant.index.bm25 import FILES, Postings, SegmentedBM25
+from assistant.index.manifest import DocumentEntry, Manifest, SegmentRef, read_manifest, write_json_atomic
+from assistant.index.segments import (
+    CHUNK_COLUMNS,
+    DOC_COLUMNS,
+    SCHEMA,
+    Segment,
+    SegmentDoc,
+    faiss_module,
+    fsync_dir,
+    fsync_tree,
+    open_segment,
+    segment_documents,
+    write_segment,
+)
 from assistant.ocr import flagged_location, low_confidence_pages
 from assistant.types import Chunk
 
-SCHEMA = """
-CREATE TABLE documents (
-    doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, doc_type TEXT NOT NULL,
-    sha256 TEXT NOT NULL, size INTEGER NOT NULL, access_level TEXT NOT NULL DEFAULT '공개',
-    department TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL DEFAULT '{}',
-    ingested_at TEXT NOT NULL
-);
-CREATE TABLE chunks (
-    pos INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id), ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL, location TEXT NOT NULL,
-    page INTEGER, article TEXT, terms TEXT NOT NULL
-);
-CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
-"""
+__all__ = ["DOC_COLUMNS", "SCHEMA", "DocumentRecord", "IndexSnapshot", "IndexStore", "NewDocument",
+           "exclusive_lock", "faiss_module", "list_indexes", "plan_merge"]
 
-DOC_COLUMNS = ("doc_id", "source", "title", "doc_type", "sha256", "size", "access_level",
-               "department", "date", "metadata", "ingested_at")
+#: Size-tiered merging: segments under MERGE_FLOOR live chunks form the lowest tier, each further tier is
+#: MERGE_FACTOR times larger; a tier holding MERGE_FACTOR segments is merged into one. Each chunk is thus
+#: rewritten about log4(n / 256) times over its life (6 times up to 1M chunks) and a snapshot has at most
+#: ~3 segments per tier (about 20 at 1M chunks).
+MERGE_FACTOR = 4
+MERGE_FLOOR = 256
+#: A segment whose chunks are more than this share deleted is rewritten without them.
+MERGE_DEAD_SHARE = 0.5
+#: Generations kept on disk (with their segments): the newest few, and any written in the last few
+#: minutes, so a reader that opened one of them keeps working while a batch commits after every file.
+KEEP_GENERATIONS = 3
+KEEP_SECONDS = 60.0
+#: Test hook: ``ASSISTANT_INDEX_PAUSE=commit|merge`` stops the writer just before it switches CURRENT and
+#: creates the file named by ``ASSISTANT_INDEX_PAUSE_FILE`` (a crash test kills it there).
+PAUSE_ENV = "ASSISTANT_INDEX_PAUSE"
 
 
 @dataclass
@@ -82,26 +111,11 @@ class NewDocument:
     vectors: np.ndarray
     terms: list[list[str]]
 
-
-def faiss_module() -> Any:
-    """Import faiss with the settings this project relies on.
-
-    faiss 1.15 ships ``distance_compute_blas_threshold`` = 128000: below that many queries it skips BLAS,
-    which makes batched exact search ~12x slower. 20 hands any real batch to BLAS.
-    """
-    global _faiss_ready
-    import faiss
-
-    if not _faiss_ready:
-        from assistant.runtime import apply_to_faiss
-
-        faiss.cvar.distance_compute_blas_threshold = 20
-        apply_to_faiss(faiss)   # OpenMP threads for this process's role (assistant/runtime.py)
-        _faiss_ready = True
-    return faiss
-
-
-_faiss_ready = False
+    def segment_doc(self) -> SegmentDoc:
+        low_ocr = low_confidence_pages(self.record.metadata)   # their chunks' locations carry the OCR flag
+        rows = [(c.doc_id, c.ordinal, c.text, c.title, c.section, flagged_location(c.location, c.page, low_ocr),
+                 c.page, c.article, " ".join(t)) for c, t in zip(self.chunks, self.terms, strict=True)]
+        return SegmentDoc(self.record.row(), rows, self.vectors, [list(t) for t in self.terms])
 
 
 @contextmanager
@@ -123,8 +137,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _number(name: str) -> int:
+    try:
+        return int(name.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def plan_merge(segments: Sequence[tuple[int, int]]) -> list[int]:
+    """Which segments to merge next, given (positions, live chunks) per segment; [] when none.
+
+    The lowest tier holding MERGE_FACTOR segments is merged whole; otherwise a segment mostly deleted is
+    rewritten alone.
+    """
+    tiers: dict[int, list[int]] = {}
+    for i, (_, live) in enumerate(segments):
+        tier = 0 if live < MERGE_FLOOR else 1 + int(math.log(live / MERGE_FLOOR, MERGE_FACTOR))
+        tiers.setdefault(tier, []).append(i)
+    for tier in sorted(tiers):
+        if len(tiers[tier]) >= MERGE_FACTOR:
+            return tiers[tier]
+    for i, (size, live) in enumerate(segments):
+        if size and (size - live) > MERGE_DEAD_SHARE * size:
+            return [i]
+    return []
+
+
 class IndexStore:
-    """Names and locks one index folder; opens snapshots and writes generations."""
+    """Names and locks one index folder; opens snapshots, commits segments and merges them."""
 
     def __init__(self, root: Path, name: str) -> None:
         if not name or "/" in name or name.startswith(".") or "\\" in name:
@@ -145,7 +185,8 @@ class IndexStore:
         return self.path / gen
 
     def manifest(self) -> Manifest:
-        return read_manifest(self.current_dir() / "manifest.json")
+        """The live generation's manifest with its documents (read from the segments' small JSON files)."""
+        return load_manifest(self.current_dir())
 
     def open(self) -> IndexSnapshot:
         return IndexSnapshot(self.current_dir())
@@ -163,75 +204,213 @@ class IndexStore:
             raise IndexNotFound(f"색인 '{self.name}'이 없습니다 ({self.path}).")
         shutil.rmtree(self.path)
 
-    def commit(self, manifest: Manifest, base: IndexSnapshot | None, keep: set[str],
-               new_docs: Sequence[NewDocument], dense_kind: str, hnsw_m: int = 32) -> Manifest:
-        """Write a new generation from ``keep`` (doc ids of ``base``) plus ``new_docs``; switch to it.
+    # ------------------------------------------------------------------ writing (the caller holds write_lock)
 
-        ``manifest`` is the base's manifest (or a fresh one); it is not modified — the new one is returned.
+    def commit(self, manifest: Manifest, base: IndexSnapshot | None, keep: set[str],
+               new_docs: Sequence[NewDocument], dense_kind: str, hnsw_m: int = 32,
+               merge: bool = True) -> Manifest:
+        """Keep ``keep`` (doc ids of ``base``), add ``new_docs`` in one new segment; switch to it.
+
+        Documents of ``base`` not kept (and kept ones that ``new_docs`` replace) become tombstones. Then, with
+        ``merge``, segments are merged as :func:`plan_merge` says. ``manifest`` is the base's manifest (or a
+        fresh one); it is not modified — the new one is returned.
         """
-        generation = manifest.generation + 1
-        final = self.path / f"gen-{generation:06d}"
-        tmp = self.path / f".gen-{generation:06d}.tmp-{os.getpid()}"
         self._clean_stale()
-        tmp.mkdir(parents=True)
-        vectors, terms, entries = _write_sqlite(tmp / "meta.sqlite", base, keep, new_docs)
-        dim = int(manifest.embedder["dim"])
-        if dim:  # an index without a synchronous dense layer (embedder "none") has no FAISS file
-            _write_faiss(tmp / "dense.faiss", vectors.reshape(-1, dim), dense_kind, hnsw_m)
-        if terms:
-            _write_bm25(tmp / "bm25", terms)
-        now = _now()
-        manifest = replace(manifest, generation=generation, dense_index=dense_kind, chunk_count=len(terms),
-                           documents=entries, updated=now, created=manifest.created or now)
-        write_json_atomic(tmp / "manifest.json", manifest.to_json())
-        _fsync_tree(tmp)
-        os.replace(tmp, final)
-        current_tmp = self.path / "CURRENT.tmp"
-        current_tmp.write_text(final.name + "\n", encoding="utf-8")
-        os.replace(current_tmp, self.path / "CURRENT")
-        _fsync_dir(self.path)
-        self._drop_old(keep_names={final.name, base.path.name if base else ""})
-        return manifest
+        generation = manifest.generation + 1
+        replaced = {d.record.doc_id for d in new_docs}
+        segments = self._carry(base, keep - replaced) if base is not None else []
+        if new_docs:
+            name = f"seg-{generation:06d}"
+            size = self._write_segment(name, (d.segment_doc() for d in new_docs), manifest, dense_kind, hnsw_m)
+            segments.append(SegmentRef(name, size))
+        documents = {d: manifest.documents[d] for d in keep - replaced if d in manifest.documents}
+        documents.update({d.record.doc_id: DocumentEntry(d.record.source, d.record.sha256, d.record.title,
+                                                         len(d.chunks)) for d in new_docs})
+        out = self._publish(replace(manifest, generation=generation, dense_index=dense_kind, segments=segments,
+                                    documents=documents), "commit")
+        if merge:
+            out = self._merge_locked(out, hnsw_m, force=False)
+        self._drop_old()
+        return out
+
+    def merge(self, force: bool = False, hnsw_m: int = 32) -> tuple[int, int]:
+        """Merge segments as the size tiers say (``force``: everything into one segment, without deleted
+        chunks); returns the segment counts (before, after)."""
+        with self.write_lock():
+            self._clean_stale()
+            manifest = self.manifest()
+            before = len(manifest.segments) if manifest.format_version > 1 else 1
+            if manifest.format_version == 1:
+                manifest = self.commit(manifest, self.open(), set(manifest.documents), [], manifest.dense_index,
+                                       hnsw_m, merge=False)
+            out = self._merge_locked(manifest, hnsw_m, force)
+            self._drop_old()
+            return before, len(out.segments)
 
     def set_access(self, doc_id: str, access_level: str, department: str = "") -> bool:
-        """Change one document's access level (and department) in a new generation; False if it is absent.
+        """Change one document's access level (and department); False if it is absent.
 
-        Generations are immutable, so the document is re-added with its stored chunks, vectors
-        (reconstructed from FAISS) and BM25 terms; only its record differs. Nothing is re-parsed or
-        re-embedded.
+        Segments are immutable, so the document is tombstoned and re-added in a new small segment with its
+        stored chunks, vectors (reconstructed from FAISS) and BM25 terms; only its record differs. Nothing is
+        re-parsed or re-embedded, and nothing else is rewritten.
         """
         with self.write_lock():
             base = self.open()
-            manifest = base.manifest
-            db = base.db()
-            row = db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
-            if row is None:
+            found = base.segment_of(doc_id)
+            if found is None:
                 return False
-            if row["access_level"] == access_level and row["department"] == department:
+            stored = next(iter(found.export([doc_id])))
+            columns = dict(zip(DOC_COLUMNS, stored.row, strict=True))
+            if columns["access_level"] == access_level and columns["department"] == department:
                 return True
-            record = DocumentRecord(
-                doc_id=row["doc_id"], source=row["source"], title=row["title"], doc_type=row["doc_type"],
-                sha256=row["sha256"], size=row["size"], access_level=access_level, department=department,
-                date=row["date"], metadata=json.loads(row["metadata"] or "{}"), ingested_at=row["ingested_at"])
-            rows = db.execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
-            positions = np.array([r["pos"] for r in rows], dtype=np.int64)
-            dim = int(manifest.embedder["dim"])
-            vectors = (base.faiss.reconstruct_batch(positions) if len(positions) and base.faiss is not None
-                       else np.zeros((0, dim), dtype=np.float32))
-            terms = [r["terms"].split(" ") if r["terms"] else [] for r in rows]
+            columns.update(access_level=access_level, department=department)
+            record = DocumentRecord(**{**columns, "metadata": json.loads(columns["metadata"] or "{}")})
+            chunks = [_chunk(dict(zip(CHUNK_COLUMNS, r, strict=True))) for r in stored.chunks]
+            manifest = base.manifest
             keep = set(manifest.documents) - {doc_id}
-            self.commit(manifest, base, keep, [NewDocument(record, [_chunk(r) for r in rows], vectors, terms)],
+            self.commit(manifest, base, keep, [NewDocument(record, chunks, stored.vectors, stored.terms)],
                         manifest.dense_index)
         return True
 
-    def _clean_stale(self) -> None:
-        for p in self.path.glob(".gen-*.tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
+    def _carry(self, base: IndexSnapshot, keep: set[str]) -> list[SegmentRef]:
+        """The base's segments with the documents not kept added to their tombstones (empty ones dropped)."""
+        if base.manifest.format_version == 1:
+            self._add_postings(base.segments[0])
+        out = []
+        for ref, seg in zip(base.refs, base.segments, strict=True):
+            gone = set(ref.deleted)
+            newly = sorted(d for d in seg.documents if d not in gone and d not in keep)
+            if len(gone) + len(newly) >= len(seg.documents):
+                continue  # nothing live is left in it
+            dead = ref.dead_chunks + sum(base.manifest.documents[d].chunks for d in newly)
+            out.append(SegmentRef(ref.name, ref.size, sorted(gone | set(newly)), dead))
+        return out
 
-    def _drop_old(self, keep_names: set[str]) -> None:
-        for p in self.path.glob("gen-*"):
-            if p.is_dir() and p.name not in keep_names:
+    def _add_postings(self, seg: Segment) -> None:
+        """Give a first-layout generation (about to be used as a segment) its postings files, once."""
+        if Postings.exists(seg.path):
+            return
+        tmp = seg.path / f".postings.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        seg.postings.save(tmp)
+        fsync_tree(tmp)
+        for name in FILES:   # in this order: the last one marks the postings complete
+            os.replace(tmp / name, seg.path / name)
+        tmp.rmdir()
+        fsync_dir(seg.path)
+
+    def _write_segment(self, name: str, docs: Iterable[SegmentDoc], manifest: Manifest, dense_kind: str,
+                       hnsw_m: int) -> int:
+        tmp = self.path / f".{name}.tmp-{os.getpid()}"
+        size = write_segment(tmp, docs, int(manifest.embedder["dim"]), dense_kind, hnsw_m)
+        os.replace(tmp, self.path / name)
+        return size
+
+    def _publish(self, manifest: Manifest, stage: str) -> Manifest:
+        """Write a generation manifest and switch CURRENT to it."""
+        now = _now()
+        manifest = replace(manifest, format_version=2, updated=now, created=manifest.created or now,
+                           chunk_count=sum(e.chunks for e in manifest.documents.values()))
+        final = self.path / f"gen-{manifest.generation:06d}"
+        tmp = self.path / f".{final.name}.tmp-{os.getpid()}"
+        tmp.mkdir(parents=True)
+        # documents are listed by their segments: a commit writes O(new documents), not O(all documents)
+        data = replace(manifest, documents={}).to_json()
+        write_json_atomic(tmp / "manifest.json", data)
+        fsync_dir(tmp)
+        os.replace(tmp, final)
+        fsync_dir(self.path)
+        _pause(stage)
+        current_tmp = self.path / "CURRENT.tmp"
+        with open(current_tmp, "w", encoding="utf-8") as fh:
+            fh.write(final.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(current_tmp, self.path / "CURRENT")
+        fsync_dir(self.path)
+        return manifest
+
+    def _merge_locked(self, manifest: Manifest, hnsw_m: int, force: bool) -> Manifest:
+        """Merge until the policy is satisfied (``force``: once, everything); each merge is a generation."""
+        while manifest.segments:
+            sizes = [(ref.size, ref.size - ref.dead_chunks) for ref in manifest.segments]
+            if force:
+                plan = list(range(len(sizes))) if len(sizes) > 1 or sizes[0][0] != sizes[0][1] else []
+            else:
+                plan = plan_merge(sizes)
+            if not plan:
+                break
+            snap = IndexSnapshot(self.path / f"gen-{manifest.generation:06d}")
+            generation = manifest.generation + 1
+            name = f"seg-{generation:06d}"
+            docs = (d for i in plan for d in snap.segments[i].export(snap.live_documents(i)))
+            size = self._write_segment(name, docs, manifest, manifest.dense_index, hnsw_m)
+            refs = [r for i, r in enumerate(snap.refs) if i not in plan]
+            refs.insert(plan[0], SegmentRef(name, size))
+            manifest = self._publish(replace(manifest, generation=generation, segments=refs), "merge")
+            if force:
+                break
+        return manifest
+
+    def _clean_stale(self) -> None:
+        """Remove what a killed writer left: temporary folders, and generations or segments newer than the
+        live generation (written but never made current)."""
+        for p in list(self.path.glob(".gen-*.tmp-*")) + list(self.path.glob(".seg-*.tmp-*")):
+            shutil.rmtree(p, ignore_errors=True)
+        if not self.exists():
+            return
+        live = _number(self.current_dir().name)
+        for p in list(self.path.glob("gen-*")) + list(self.path.glob("seg-*")):
+            if p.is_dir() and _number(p.name) > live:
                 shutil.rmtree(p, ignore_errors=True)
+
+    def _drop_old(self) -> None:
+        """Keep the newest generations (KEEP_GENERATIONS, and those younger than KEEP_SECONDS) and the
+        segments they use; remove the rest."""
+        live = _number(self.current_dir().name)
+        gens = sorted((p for p in self.path.glob("gen-*") if p.is_dir() and _number(p.name) <= live),
+                      key=lambda p: _number(p.name))
+        recent = time.time() - KEEP_SECONDS
+        kept = gens[-KEEP_GENERATIONS:] + [p for p in gens[:-KEEP_GENERATIONS] if _mtime(p) > recent]
+        used = {p.name for p in kept}
+        for gen in kept:
+            try:
+                m = read_manifest(gen / "manifest.json")
+            except (OSError, ValueError, AssistantError):
+                continue
+            used.update(ref.name for ref in m.segments)
+        for p in list(self.path.glob("gen-*")) + list(self.path.glob("seg-*")):
+            if p.is_dir() and p.name not in used:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return (path / "manifest.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _pause(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    marker = os.environ.get("ASSISTANT_INDEX_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(stage, encoding="utf-8")
+    threading.Event().wait()   # until the test kills this process
+
+
+def load_manifest(gen_dir: Path) -> Manifest:
+    """A generation's manifest with ``documents`` and ``chunk_count`` of its live documents."""
+    manifest = read_manifest(gen_dir / "manifest.json")
+    if manifest.format_version == 1:
+        return manifest
+    documents: dict[str, DocumentEntry] = {}
+    for ref in manifest.segments:
+        gone = set(ref.deleted)
+        documents.update((k, v) for k, v in segment_documents(gen_dir.parent / ref.name).items() if k not in gone)
+    return replace(manifest, documents=documents, chunk_count=sum(e.chunks for e in documents.values()))
 
 
 def _doc_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -242,7 +421,7 @@ def _doc_dict(row: sqlite3.Row) -> dict[str, Any]:
     return out
 
 
-def _chunk(r: sqlite3.Row) -> Chunk:
+def _chunk(r: Any) -> Chunk:
     return Chunk(doc_id=r["doc_id"], ordinal=r["ordinal"], text=r["text"], title=r["title"], section=r["section"],
                  location=r["location"], page=r["page"], article=r["article"])
 
@@ -253,199 +432,245 @@ def list_indexes(root: Path) -> list[str]:
     return sorted(p.name for p in Path(root).iterdir() if (p / "CURRENT").is_file())
 
 
+class DenseSegments:
+    """The FAISS indexes of a snapshot's segments, addressed by global position."""
+
+    def __init__(self, parts: list[tuple[int, int, Any]]) -> None:
+        self.parts = parts   # (offset, size, FAISS index) per segment with vectors
+        self.d = int(parts[0][2].d)
+        self.ntotal = sum(n for _, n, _ in parts)
+
+    def reconstruct_batch(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.zeros((len(positions), self.d), dtype=np.float32)
+        for offset, n, index in self.parts:
+            inside = (positions >= offset) & (positions < offset + n)
+            if inside.any():
+                out[inside] = index.reconstruct_batch(positions[inside] - offset)
+        return out
+
+    def reconstruct_n(self, start: int, n: int) -> np.ndarray:
+        return self.reconstruct_batch(np.arange(start, start + n, dtype=np.int64))
+
+
 class IndexSnapshot:
-    """A read-only view of one generation. Safe to share between threads."""
+    """A read-only view of one generation: its segments' positions one after another. Thread-safe."""
 
     def __init__(self, gen_dir: Path) -> None:
-        faiss = faiss_module()
         self.path = gen_dir
-        self.manifest = read_manifest(gen_dir / "manifest.json")
-        dense = gen_dir / "dense.faiss"
-        self.faiss = faiss.read_index(str(dense)) if dense.is_file() else None
-        self.bm25 = _read_bm25(gen_dir / "bm25") if (gen_dir / "bm25").is_dir() else None
+        self.manifest = load_manifest(gen_dir)
+        if self.manifest.format_version == 1:   # first layout: the generation folder is the one segment
+            self.refs = [SegmentRef(gen_dir.name, -1)]
+        else:
+            self.refs = list(self.manifest.segments)
+        self.segments = [open_segment(gen_dir.parent / ref.name) for ref in self.refs]
+        self.refs = [replace(ref, size=seg.size) for ref, seg in zip(self.refs, self.segments, strict=True)]
+        sizes = [seg.size for seg in self.segments]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        doc_offsets = np.concatenate([[0], np.cumsum([seg.max_rowid for seg in self.segments])]).astype(np.int64)
+        self.doc_offsets = doc_offsets
+        self.deleted = [frozenset(ref.deleted) for ref in self.refs]
+        self.dead_positions = [seg.positions_of(sorted(gone)) if gone else np.zeros(0, np.int64)
+                               for seg, gone in zip(self.segments, self.deleted, strict=True)]
+        self._doc_segment = {d: i for i, seg in enumerate(self.segments) for d in seg.documents
+                             if d not in self.deleted[i]}
+        self.pos_doc = (np.concatenate([seg.pos_doc + doc_offsets[i] for i, seg in enumerate(self.segments)])
+                        if self.segments else np.zeros(0, dtype=np.int64))
+        local_live: list[np.ndarray | None] = []
+        for seg, dead in zip(self.segments, self.dead_positions, strict=True):
+            if len(dead):
+                alive = np.ones(seg.size, dtype=bool)
+                alive[dead] = False
+                local_live.append(alive)
+            else:
+                local_live.append(None)
+        #: live positions (a read-only mask), or None when no position of this snapshot is deleted
+        self.live: np.ndarray | None = None
+        if any(a is not None for a in local_live):
+            self.live = np.concatenate([a if a is not None else np.ones(seg.size, dtype=bool)
+                                        for a, seg in zip(local_live, self.segments, strict=True)])
+            self.live.flags.writeable = False
+        self.live_count = self.size - sum(len(d) for d in self.dead_positions)
+        dense = [(int(self.offsets[i]), seg.size, seg.faiss) for i, seg in enumerate(self.segments)
+                 if seg.faiss is not None]
+        self.faiss: DenseSegments | None = DenseSegments(dense) if dense else None
+        self.bm25: SegmentedBM25 | None = SegmentedBM25(
+            [(int(self.offsets[i]), seg.postings, local_live[i]) for i, seg in enumerate(self.segments)],
+            self.size) if self.segments else None
         self._local = threading.local()
-        rows = self.db().execute("SELECT c.pos, d.rowid FROM chunks c JOIN documents d USING(doc_id) "
-                                 "ORDER BY c.pos").fetchall()
-        self.pos_doc = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        self.vocab: dict[str, int] = dict(self.bm25.vocab_dict) if self.bm25 is not None else {}
 
     @property
     def size(self) -> int:
-        """Number of chunks (positions 0..size-1)."""
+        """Number of positions 0..size-1: the chunks of every segment, deleted ones included until a merge
+        (``live`` tells which count; ``live_count`` how many)."""
         return len(self.pos_doc)
 
+    # ------------------------------------------------------------------ segments
+
+    def locate(self, pos: int) -> tuple[int, int]:
+        """(segment index, local position) of a global position."""
+        i = int(np.searchsorted(self.offsets, pos, side="right")) - 1
+        return i, int(pos) - int(self.offsets[i])
+
+    def segment_of(self, doc_id: str) -> Segment | None:
+        i = self._doc_segment.get(doc_id)
+        return self.segments[i] if i is not None else None
+
+    def live_documents(self, i: int) -> list[str]:
+        """Doc ids of segment i that this generation has not deleted."""
+        return [d for d in self.segments[i].documents if d not in self.deleted[i]]
+
+    def _per_segment(self) -> Iterator[tuple[int, Segment, frozenset[str]]]:
+        for i, seg in enumerate(self.segments):
+            yield i, seg, self.deleted[i]
+
+    def _doc_query(self, doc_id: str) -> tuple[int, Segment] | None:
+        i = self._doc_segment.get(doc_id)
+        return (i, self.segments[i]) if i is not None else None
+
     def db(self) -> sqlite3.Connection:
+        """One SQLite connection showing ``documents`` and ``chunks`` of the live generation with global
+        positions, for ad-hoc reading (tests, benchmarks). Search and tasks use the methods below, which
+        query each segment with its own indexes."""
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            uri = f"file:{self.path / 'meta.sqlite'}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
+        if conn is not None:
+            return conn
+        if len(self.segments) == 1 and self.live is None:
+            conn = self.segments[0].db()
+        else:
+            conn = self._view_connection()
+        self._local.conn = conn
         return conn
 
-    def chunk_rows(self, positions: Sequence[int]) -> dict[int, sqlite3.Row]:
-        if not positions:
-            return {}
-        marks = ",".join("?" * len(positions))
-        sql = ("SELECT c.*, d.source, d.doc_type, d.access_level, d.department, d.date AS doc_date "
-               f"FROM chunks c JOIN documents d USING(doc_id) WHERE c.pos IN ({marks})")
-        return {r["pos"]: r for r in self.db().execute(sql, [int(p) for p in positions])}
-
-    def doc_chunk_positions(self, doc_id: str) -> list[int]:
-        rows = self.db().execute("SELECT pos FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
-        return [r[0] for r in rows]
-
-    def documents(self) -> list[sqlite3.Row]:
-        return self.db().execute("SELECT rowid, * FROM documents ORDER BY source").fetchall()
-
-    def doc_rowids(self, where: str, params: Sequence[Any]) -> np.ndarray:
-        rows = self.db().execute(f"SELECT rowid FROM documents WHERE {where}", list(params)).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    def _view_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+        if len(self.segments) > limit:
+            raise AssistantError(f"색인 '{self.manifest.name}'의 세그먼트가 {len(self.segments)}개라 한 번에 열 수 "
+                                 f"없습니다(최대 {limit}개). 'assistant index merge'로 합친 뒤 다시 하세요.")
+        conn.row_factory = sqlite3.Row
+        conn.execute("CREATE TEMP TABLE dead(seg INTEGER, doc_id TEXT)")
+        docs, chunks = [], []
+        cols = ", ".join(f"c.{c}" for c in CHUNK_COLUMNS)
+        for i, seg, gone in self._per_segment():
+            conn.execute("ATTACH DATABASE ? AS ?", (f"file:{seg.path / 'meta.sqlite'}?mode=ro", f"s{i}"))
+            conn.executemany("INSERT INTO dead VALUES (?, ?)", [(i, d) for d in gone])
+            alive = f"doc_id NOT IN (SELECT doc_id FROM dead WHERE seg = {i})"
+            docs.append(f"SELECT * FROM s{i}.documents WHERE {alive}")
+            chunks.append(f"SELECT c.pos + {int(self.offsets[i])} AS pos, {cols} FROM s{i}.chunks c WHERE {alive}")
+        conn.execute("CREATE TEMP VIEW documents AS " + " UNION ALL ".join(docs))
+        conn.execute("CREATE TEMP VIEW chunks AS " + " UNION ALL ".join(chunks))
+        return conn
 
     # ------------------------------------------------------------------ the index API for tasks and the web
     # Tasks and the web app read the index through these methods, never through its tables. ``where`` and
     # ``params`` come from :meth:`assistant.retrieve.filters.SearchFilter.sql` (a condition on documents).
 
+    def chunk_rows(self, positions: Sequence[int]) -> dict[int, sqlite3.Row]:
+        """The rows of these positions (chunk columns, ``pos`` global, and their document's columns)."""
+        by_segment: dict[int, list[int]] = {}
+        for p in positions:
+            i, local = self.locate(int(p))
+            by_segment.setdefault(i, []).append(local)
+        cols = ", ".join(f"c.{c}" for c in CHUNK_COLUMNS)
+        out: dict[int, sqlite3.Row] = {}
+        for i, wanted in by_segment.items():
+            marks = ",".join("?" * len(wanted))
+            sql = (f"SELECT c.pos + ? AS pos, {cols}, d.source, d.doc_type, d.access_level, d.department, "
+                   f"d.date AS doc_date FROM chunks c JOIN documents d USING(doc_id) WHERE c.pos IN ({marks})")
+            out.update((r["pos"], r) for r in self.segments[i].db().execute(sql, [int(self.offsets[i]), *wanted]))
+        return out
+
+    def doc_chunk_positions(self, doc_id: str) -> list[int]:
+        found = self._doc_query(doc_id)
+        if found is None:
+            return []
+        i, seg = found
+        rows = seg.db().execute("SELECT pos FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        return [r[0] + int(self.offsets[i]) for r in rows]
+
+    def documents(self) -> list[sqlite3.Row]:
+        rows = []
+        for i, seg, gone in self._per_segment():
+            rows += [r for r in seg.db().execute("SELECT rowid + ? AS rowid, * FROM documents",
+                                                 (int(self.doc_offsets[i]),)) if r["doc_id"] not in gone]
+        return sorted(rows, key=lambda r: r["source"])
+
+    def doc_rowids(self, where: str, params: Sequence[Any]) -> np.ndarray:
+        """Global document numbers (as in ``pos_doc``) of the live documents matching the condition."""
+        out: list[int] = []
+        for i, seg, gone in self._per_segment():
+            rows = seg.db().execute(f"SELECT rowid, doc_id FROM documents WHERE {where}", list(params))
+            out += [r[0] + int(self.doc_offsets[i]) for r in rows if r[1] not in gone]
+        return np.array(out, dtype=np.int64)
+
     def find_documents(self, where: str = "1=1", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Documents matching an access condition, with their chunk counts, by title."""
-        rows = self.db().execute(
-            "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.doc_id) AS n_chunks "
-            f"FROM documents d WHERE ({where}) ORDER BY d.title", list(params)).fetchall()
-        return [_doc_dict(r) for r in rows]
+        found = []
+        for _, seg, gone in self._per_segment():
+            rows = seg.db().execute(
+                "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.doc_id) AS n_chunks "
+                f"FROM documents d WHERE ({where})", list(params)).fetchall()
+            found += [_doc_dict(r) for r in rows if r["doc_id"] not in gone]
+        return sorted(found, key=lambda d: d["title"])
 
     def document(self, key: str, where: str = "1=1", params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """One document by doc id or source path, if it matches the access condition."""
-        row = self.db().execute(f"SELECT * FROM documents WHERE ({where}) AND (doc_id = ? OR source = ?)",
-                                [*params, key, key]).fetchone()
-        return _doc_dict(row) if row is not None else None
+        for _, seg, gone in self._per_segment():
+            rows = seg.db().execute(f"SELECT * FROM documents WHERE ({where}) AND (doc_id = ? OR source = ?)",
+                                    [*params, key, key]).fetchall()
+            for row in rows:
+                if row["doc_id"] not in gone:
+                    return _doc_dict(row)
+        return None
 
     def chunks_of(self, doc_id: str, ordinals: Sequence[int] | None = None) -> list[Chunk]:
         """Chunks of one document in order (all, or the given ordinals)."""
+        found = self._doc_query(doc_id)
+        if found is None:
+            return []
+        db = found[1].db()
         if ordinals is None:
-            rows = self.db().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
+            rows = db.execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
         else:
             marks = ",".join("?" * len(ordinals))
-            rows = self.db().execute(f"SELECT * FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
-                                     [doc_id, *[int(o) for o in ordinals]]).fetchall()
+            rows = db.execute(f"SELECT * FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
+                              [doc_id, *[int(o) for o in ordinals]]).fetchall()
         return [_chunk(r) for r in rows]
 
     def chunk_terms(self, doc_id: str, ordinals: Sequence[int]) -> list[list[str]]:
         """The BM25 terms stored for the given chunks (content morphemes, as indexed)."""
+        found = self._doc_query(doc_id)
+        if found is None:
+            return []
         marks = ",".join("?" * len(ordinals))
-        rows = self.db().execute(f"SELECT terms FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
-                                 [doc_id, *[int(o) for o in ordinals]]).fetchall()
+        rows = found[1].db().execute(
+            f"SELECT terms FROM chunks WHERE doc_id=? AND ordinal IN ({marks}) ORDER BY ordinal",
+            [doc_id, *[int(o) for o in ordinals]]).fetchall()
         return [(r[0] or "").split() for r in rows]
 
     def section_chunk(self, doc_id: str, section: str) -> tuple[Chunk, list[str]] | None:
         """The first chunk of a named section (e.g. a 법제처 해석례's "회답") with its terms."""
-        row = self.db().execute("SELECT * FROM chunks WHERE doc_id=? AND section=? ORDER BY ordinal LIMIT 1",
-                                (doc_id, section)).fetchone()
+        found = self._doc_query(doc_id)
+        if found is None:
+            return None
+        row = found[1].db().execute("SELECT * FROM chunks WHERE doc_id=? AND section=? ORDER BY ordinal LIMIT 1",
+                                    (doc_id, section)).fetchone()
         return (_chunk(row), (row["terms"] or "").split()) if row is not None else None
 
     def term_df(self) -> tuple[dict[str, int], int]:
-        """Document frequency of every indexed morpheme (from the BM25 matrix) and the chunk count."""
-        cached = getattr(self, "_term_df", None)
-        if cached is None:
-            if self.bm25 is None:
-                cached = ({}, self.size)
+        """Document frequency of every indexed morpheme over the live chunks, and the live chunk count."""
+        if self.bm25 is None:
+            return {}, self.live_count
+        return self.bm25.term_df(), self.bm25.num_docs
+
+    def position_texts(self, live_only: bool = False) -> list[str]:
+        """The text each position is embedded as (title, section path, chunk text), in position order —
+        or, with ``live_only``, of the live positions only (what the semantic pass needs to embed)."""
+        texts: list[str] = []
+        for _, seg, gone in self._per_segment():
+            if live_only and gone:
+                texts += [t for t, d in zip(seg.texts(), seg.doc_ids(), strict=True) if d not in gone]
             else:
-                indptr = self.bm25.scores["indptr"]
-                last = len(indptr) - 1
-                df = {t: int(indptr[i + 1] - indptr[i]) if i < last else 0 for t, i in self.vocab.items()}
-                cached = (df, int(self.bm25.scores["num_docs"]))
-            self._term_df = cached
-        return cached
-
-    def position_texts(self) -> list[str]:
-        """The text each position is embedded as (title, section path, chunk text), in position order."""
-        rows = self.db().execute("SELECT * FROM chunks ORDER BY pos").fetchall()
-        return [_chunk(r).indexed_text() for r in rows]
-
-
-def _write_sqlite(path: Path, base: IndexSnapshot | None, keep: set[str],
-                  new_docs: Sequence[NewDocument]) -> tuple[np.ndarray, list[list[str]], dict[str, DocumentEntry]]:
-    """Fill a fresh database; return all vectors and term lists in position order."""
-    conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA)
-    vectors: list[np.ndarray] = []
-    terms: list[list[str]] = []
-    entries: dict[str, DocumentEntry] = {}
-    pos = 0
-    if base is not None and keep:
-        src = base.db()
-        for doc in src.execute(f"SELECT {', '.join(DOC_COLUMNS)} FROM documents ORDER BY rowid"):
-            if doc["doc_id"] not in keep:
-                continue
-            conn.execute(f"INSERT INTO documents VALUES ({','.join('?' * len(DOC_COLUMNS))})", tuple(doc))
-            rows = src.execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc["doc_id"],)).fetchall()
-            old_pos = np.array([r["pos"] for r in rows], dtype=np.int64)
-            if len(old_pos) and base.faiss is not None:
-                vectors.append(base.faiss.reconstruct_batch(old_pos))
-            for r in rows:
-                conn.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
-                             (pos, r["doc_id"], r["ordinal"], r["text"], r["title"], r["section"],
-                              r["location"], r["page"], r["article"], r["terms"]))
-                terms.append(r["terms"].split(" ") if r["terms"] else [])
-                pos += 1
-            entries[doc["doc_id"]] = DocumentEntry(doc["source"], doc["sha256"], doc["title"], len(rows))
-    for nd in new_docs:
-        conn.execute(f"INSERT INTO documents VALUES ({','.join('?' * len(DOC_COLUMNS))})", nd.record.row())
-        low_ocr = low_confidence_pages(nd.record.metadata)   # their chunks' locations carry the OCR flag
-        for chunk, chunk_terms in zip(nd.chunks, nd.terms, strict=True):
-            conn.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         (pos, chunk.doc_id, chunk.ordinal, chunk.text, chunk.title, chunk.section,
-                          flagged_location(chunk.location, chunk.page, low_ocr), chunk.page, chunk.article,
-                          " ".join(chunk_terms)))
-            terms.append(list(chunk_terms))
-            pos += 1
-        if len(nd.chunks) and nd.vectors.size:
-            vectors.append(nd.vectors)
-        entries[nd.record.doc_id] = DocumentEntry(nd.record.source, nd.record.sha256, nd.record.title, len(nd.chunks))
-    conn.commit()
-    conn.close()
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0,), dtype=np.float32)
-    return matrix, terms, entries
-
-
-def _write_faiss(path: Path, vectors: np.ndarray, kind: str, hnsw_m: int) -> None:
-    faiss = faiss_module()
-
-    dim = vectors.shape[1]
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
-
-
-def _write_bm25(path: Path, terms: list[list[str]]) -> None:
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(terms, show_progress=False)
-    retriever.save(str(path), show_progress=False)
-
-
-def _read_bm25(path: Path) -> Any:
-    import bm25s
-
-    return bm25s.BM25.load(str(path), show_progress=False, mmap=False)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for p in folder.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as fh:
-                os.fsync(fh.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+                texts += seg.texts()
+        return texts

@@ -2,7 +2,8 @@
 
 Unchanged files (same path, same SHA-256) are skipped without parsing; a changed file replaces its
 chunks; a file that fails is reported with its reason and never stops the batch. Work is committed in
-generations (see ``assistant.index.store``), so an interruption loses only the uncommitted part.
+segments (see ``assistant.index.store``) as soon as each batch of files is embedded — a commit writes only the
+new documents, so it costs milliseconds — and an interruption loses only the files still being processed.
 """
 
 from __future__ import annotations
@@ -158,7 +159,6 @@ class Ingestor:
             # outcomes are reported once their file's batch is chunked (they carry its chunk count), in
             # file order
             held: list[FileOutcome] = []
-            last_commit, commit_cost = time.perf_counter(), 0.0
 
             def release() -> None:
                 for outcome in held:
@@ -180,27 +180,15 @@ class Ingestor:
                     parsed = []
                 if not parsed:
                     release()
-                if pending and self._time_to_commit(pending, last_commit, commit_cost):
-                    t_commit = time.perf_counter()
+                if pending:  # every finished file is committed at once: a killed batch keeps it
                     base, manifest = self._commit(base, manifest, pending, set(), report)
                     pending = []
-                    last_commit = time.perf_counter()
-                    commit_cost = last_commit - t_commit
             pending += self._process(parsed, report)
             release()
             if pending:
                 self._commit(base, manifest, pending, set(), report)
         report.seconds = time.perf_counter() - start
         return report
-
-    def _time_to_commit(self, pending: list[NewDocument], last_commit: float, commit_cost: float) -> bool:
-        """Save a generation every ``commit_every_chunks`` new chunks, or every ``commit_every_seconds`` —
-        stretched to four times what the last save took, so saving never takes more than a fifth of the
-        time — so a batch stopped by a crash or a time limit keeps the files finished before it."""
-        if sum(len(d.chunks) for d in pending) >= self.settings.commit_every_chunks:
-            return True
-        interval = max(self.settings.commit_every_seconds, 4 * commit_cost)
-        return self.settings.commit_every_seconds > 0 and time.perf_counter() - last_commit >= interval
 
     def remove(self, selectors: Iterable[str]) -> list[str]:
         """Remove documents by doc id, source path or source prefix; return the removed ids."""

@@ -63,7 +63,8 @@ def _levels_up_to(clearance: str) -> Sequence[str]:
 
 
 def position_mask(snapshot: IndexSnapshot, flt: SearchFilter | None) -> np.ndarray | None:
-    """Boolean mask over positions (read-only, shared), or None when the filter lets every position through.
+    """Boolean mask over positions (read-only, shared), or None when the filter lets every live position
+    through (the search layers then apply only ``snapshot.live``). A mask never allows a deleted position.
 
     Every web request sends the user's access filter and there are only a few distinct ones (clearance ×
     department), so the mask is resolved once per (snapshot, filter) and reused: one SQL query over the
@@ -114,7 +115,10 @@ def _resolve(snapshot: IndexSnapshot, flt: SearchFilter) -> np.ndarray | None:
     doc_ok = np.zeros(int(pos_doc.max()) + 1, dtype=bool)
     doc_ok[allowed[allowed < len(doc_ok)]] = True
     mask = doc_ok[pos_doc]
-    if mask.all():
-        return None
+    live = snapshot.live   # deleted chunks (tombstones not yet merged away) are never allowed
+    if live is not None:
+        mask &= live
+    if mask.all() if live is None else np.array_equal(mask, live):
+        return None  # the filter removes nothing: searches apply only the live mask, as unfiltered ones do
     mask.flags.writeable = False
     return mask

@@ -85,46 +85,63 @@ class Retriever:
         """The semantic layer's ranking, for the question with its official terms appended."""
         if self.semantic is None:
             return []
-        return self.semantic.search(self.semantic_text(query), depth, mask)
+        return self.semantic.search(self.semantic_text(query), depth, self._alive(mask))
 
     def semantic_text(self, query: str) -> str:
         """What the semantic layer embeds for a question (the gate and the composer compare the same)."""
         return expand_query(query) if self.params.lexicon_weight else query
 
     def dense_faiss(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        """The FAISS layer's ranking, filtered inside the search (never fetched wide and discarded)."""
-        index = self.snapshot.faiss
-        if index is None:
+        """The FAISS layer's ranking, filtered inside the search (never fetched wide and discarded).
+
+        Each segment has its own FAISS index: each is searched for the top n with its slice of the mask
+        (deleted chunks always masked out), and the hits are merged by score.
+        """
+        dense = self.snapshot.faiss
+        if dense is None:
             return []
+        mask = self._alive(mask)
         vec = self.embedder.embed_query([query])
         n = min(depth, self.snapshot.size)
-        if mask is None:
-            return _faiss_hits(index, vec, n, self._hnsw_params(n))
-        return filtered_faiss(index, vec, n, mask, self.params.hnsw_ef_search)
+        hits: list[tuple[int, float]] = []
+        for offset, size, index in dense.parts:
+            local = None if mask is None else mask[offset:offset + size]
+            if local is not None and local.all():
+                local = None
+            found = (_faiss_hits(index, vec, min(n, size), self._hnsw_params(index, n)) if local is None
+                     else filtered_faiss(index, vec, n, local, self.params.hnsw_ef_search))
+            hits += [(p + offset, s) for p, s in found]
+        if len(dense.parts) > 1:
+            hits.sort(key=lambda h: -h[1])
+        return hits[:n]
 
-    def _hnsw_params(self, n: int) -> object | None:
+    def _hnsw_params(self, index: object, n: int) -> object | None:
         faiss = faiss_module()
-        if isinstance(self.snapshot.faiss, faiss.IndexHNSW):
+        if isinstance(index, faiss.IndexHNSW):
             return faiss.SearchParametersHNSW(efSearch=max(self.params.hnsw_ef_search, n))
         return None
 
+    def _alive(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """The mask to apply: the filter's, or when there is none the snapshot's live positions (None when
+        nothing is deleted). Filter masks from :func:`position_mask` already exclude deleted positions."""
+        return self.snapshot.live if mask is None else mask
+
     def sparse(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        """BM25 over every segment with index-wide statistics (assistant.index.bm25)."""
         bm25 = self.snapshot.bm25
         if bm25 is None:
             return []
-        vocab = self.snapshot.vocab
-        ids = [vocab[t] for t in content_terms(query) if t in vocab]
-        extra: list[int] = []
+        mask = self._alive(mask)
+        terms = [t for t in content_terms(query) if t in bm25]
+        extra: list[str] = []
         if self.params.lexicon_weight > 0:
             official = content_terms(" ".join(official_terms(query)))
-            extra = [vocab[t] for t in dict.fromkeys(official) if t in vocab and vocab[t] not in ids]
-        if not ids and not extra:
+            extra = [t for t in dict.fromkeys(official) if t in bm25 and t not in terms]
+        if not terms and not extra:
             return []
-        scores = np.zeros(self.snapshot.size, dtype=np.float32)
-        if ids:
-            scores += np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+        scores = bm25.scores(terms)
         if extra:
-            scores += self.params.lexicon_weight * np.asarray(bm25.get_scores_from_ids(extra), dtype=np.float32)
+            bm25.scores(extra, self.params.lexicon_weight, out=scores)
         if mask is not None:
             scores *= mask  # in place: the mask is the filter, applied before top-k
         n = min(depth, int(np.count_nonzero(scores)))
@@ -224,9 +241,11 @@ def open_retriever(settings: Settings, index_name: str | None = None,
                      semantic_layer(settings, store, snapshot))
 
 
-def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapshot) -> SemanticLayer | None:
-    """The semantic layer of an index (None when ASSISTANT_SEMANTIC_EMBEDDER is none)."""
+def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapshot,
+                   previous: SemanticLayer | None = None) -> SemanticLayer | None:
+    """The semantic layer of an index (None when ASSISTANT_SEMANTIC_EMBEDDER is none); ``previous``, the
+    layer of the snapshot this one replaces, lends the rows of the segments both share."""
     if not semantic_enabled(settings):
         return None
     embedder, semantic = open_semantic(settings, store)
-    return SemanticLayer(snapshot, semantic, embedder)
+    return SemanticLayer(snapshot, semantic, embedder, previous=previous)

@@ -95,8 +95,9 @@ class Core:
                 return cached
         embedder = self.embedder
         snapshot = store.open()
+        previous = cached.retriever.semantic if cached is not None else None   # its segments' rows are reused
         retriever = Retriever(snapshot, embedder, retrieval_params(self.settings),
-                              semantic_layer(self.settings, store, snapshot))
+                              semantic_layer(self.settings, store, snapshot, previous))
         entry = _Cached(gen_dir.name, retriever)
         with self._lock:
             self._cache[store.name] = entry

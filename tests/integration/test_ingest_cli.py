@@ -151,7 +151,7 @@ def test_bad_input_is_reported_per_file_and_the_batch_continues(tmp_path, capsys
 
 
 def _subprocess_ingest(idx: Path, path: Path) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(idx), "ASSISTANT_COMMIT_EVERY_CHUNKS": "150"}
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(idx)}
     # --semantic later: the signal is meant for the ingest itself, not for the vector pass that follows it
     # (which a Ctrl-C ends gracefully, exit 0, the index already committed)
     return subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(path), "--quiet", "--semantic",
