@@ -243,7 +243,11 @@ def cmd_index_info(args: argparse.Namespace, settings: Settings) -> int:
     size = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file())
     print(f"색인: {m.name} ({store.current_dir()})\n"
           f"형식 버전: {m.format_version}, 세대: {m.generation}, 세그먼트 {len(m.segments) or 1}개, 갱신: {m.updated}")
-    print(f"임베더: {m.embedder['name']} ({m.embedder['model']}, {m.embedder['dim']}차원), 밀집 색인: {m.dense_index}")
+    if m.embedder.get("dim"):
+        e = m.embedder
+        print(f"임베더: {e['name']} ({e['model']}, {e['dim']}차원), 밀집 색인: {m.dense_index}")
+    else:   # embedder none: BM25 and the semantic layer only
+        print(f"임베더: {m.embedder['name']} (색인 시 밀집 벡터 없음: BM25와 의미 검색 벡터만 사용)")
     print(f"청킹: {m.chunking}\n문서 {len(m.documents)}개, 청크 {m.chunk_count}개, 디스크 {size / 1e6:.1f} MB")
     return 0
 

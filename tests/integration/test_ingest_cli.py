@@ -61,6 +61,11 @@ def test_ingest_then_search_returns_cited_passages(tmp_path, capsys, laws_copy):
     assert top["source"].endswith("민원처리에관한법률_법률.md")
     assert search_json(capsys, idx, "정보공개 청구", "--mode", "bm25")["hits"]
 
+    code, out, err = cli(capsys, idx, "index", "info", "default")
+    assert code == 0, err
+    assert "문서 5개" in out and "세그먼트" in out
+    assert "밀집 벡터 없음" in out and "(, 0차원)" not in out     # the default embedder 'none', said plainly
+
 
 def test_reingest_unchanged_does_no_work_and_changed_file_replaces_its_chunks(tmp_path, capsys, laws_copy):
     idx = tmp_path / "idx"
