@@ -29,7 +29,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -46,6 +45,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.ingest.pipeline import sha256_of
 
 FORMAT = 1
 MANIFEST = "backup.json"
@@ -304,7 +304,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
         file = source / f["path"]
         if not file.is_file():
             raise BackupError(f"백업 파일 {file}이(가) 없습니다. 백업이 완전히 복사되었는지 확인하세요.")
-        if file.stat().st_size != f["size"] or _sha256(file) != f["sha256"]:
+        if file.stat().st_size != f["size"] or sha256_of(file) != f["sha256"]:
             raise BackupError(f"백업 파일 {file}이(가) 백업 때와 다릅니다 (크기 또는 sha256 불일치). "
                               "손상되었거나 바뀐 백업입니다. 다른 백업 사본을 사용하세요.")
     extra = [p for p in _files(source) if p not in listed and p != MANIFEST]
@@ -585,16 +585,8 @@ def _files(root: Path) -> list[str]:
 
 
 def _checksums(root: Path) -> list[dict[str, Any]]:
-    return [{"path": rel, "size": (root / rel).stat().st_size, "sha256": _sha256(root / rel)}
+    return [{"path": rel, "size": (root / rel).stat().st_size, "sha256": sha256_of(root / rel)}
             for rel in _files(root) if rel != MANIFEST]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import _corpus as corpus_mod  # noqa: E402
-from bench_web import PASSWORD, QUESTIONS, free_port, login, percentile, start_server  # noqa: E402
+from bench_web import QUESTIONS, create_users, free_port, login, percentile, start_server  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
 from assistant.index.embedders import UseMultilingual  # noqa: E402
@@ -49,16 +49,6 @@ def build_index(root: Path, chunks: int, corpus: Path) -> None:
     pool = corpus_mod.build_pool(corpus, embedder)
     passages = corpus_mod.compose(pool, chunks)
     corpus_mod.write_index(root, "default", pool, passages, chunks, embedder, "flat", Settings().hnsw_m)
-
-
-def create_users(env: dict[str, str], n: int) -> None:
-    code = (
-        "from assistant.config import load_settings\nfrom assistant.cli.web import _sessions\n"
-        "from assistant.web.auth import create_user\n"
-        "with _sessions(load_settings()).begin() as db:\n"
-        f"    for i in range({n}):\n"
-        f"        create_user(db, f'user{{i:02d}}', {PASSWORD!r}, clearance='내부', department='민원봉사과')\n")
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True)
 
 
 def run_cell(base: str, endpoint: str, users: int, seconds: float) -> dict:
@@ -134,7 +124,7 @@ def main() -> int:
                 env = {**base_env, "ASSISTANT_DATA_DIR": str(data_dir),
                        "ASSISTANT_SERVER_QUERY_THREADS": str(qthreads)}
                 data_dir.mkdir(parents=True)
-                create_users(env, args.users)
+                create_users(env, args.users, department="민원봉사과")
                 port = free_port()
                 proc, _ = start_server(env, port, data_dir / "server.log")
                 servers[qthreads] = (proc, f"http://127.0.0.1:{port}")

@@ -57,14 +57,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def create_users(env: dict[str, str], n: int) -> None:
-    """Users straight into the database (one process, not N CLI start-ups)."""
+def create_users(env: dict[str, str], n: int, department: str = "민원과") -> None:
+    """Users straight into the database (one process, not N CLI start-ups), 내부 clearance."""
     code = (
         "import sys\nfrom assistant.config import load_settings\nfrom assistant.cli.web import _sessions\n"
         "from assistant.web.auth import create_user\n"
         "with _sessions(load_settings()).begin() as db:\n"
         f"    for i in range({n}):\n"
-        f"        create_user(db, f'user{{i:02d}}', {PASSWORD!r}, clearance='내부', department='민원과')\n")
+        f"        create_user(db, f'user{{i:02d}}', {PASSWORD!r}, clearance='내부', department={department!r})\n")
     subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True)
 
 

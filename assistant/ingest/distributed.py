@@ -43,7 +43,7 @@ from assistant.errors import AssistantError
 from assistant.index.store import IndexStore, NewDocument
 from assistant.ingest.base import nfc
 from assistant.ingest.chunking import ChunkParams
-from assistant.ingest.pipeline import FileOutcome, Ingestor, IngestReport, discover
+from assistant.ingest.pipeline import FileOutcome, Ingestor, IngestReport, discover_all
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,7 @@ class DistributedIngestor(Ingestor):
             total_hint: Callable[[int], None] | None = None) -> IngestReport:
         from distributed import as_completed
 
-        report = IngestReport()
-        start = time.perf_counter()
-        files = list(discover(paths))
-        if total_hint:
-            total_hint(len(files))
+        report, start, files = IngestReport(), time.perf_counter(), discover_all(paths, total_hint)
         outcomes: dict[int, FileOutcome] = {}
 
         def settle(i: int, outcome: FileOutcome) -> None:

@@ -85,6 +85,14 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
             yield path, True
 
 
+def discover_all(paths: Iterable[Path], total_hint: Callable[[int], None] | None = None) -> list[tuple[Path, bool]]:
+    """Every file to ingest (see :func:`discover`), announced to ``total_hint`` before any work starts."""
+    files = list(discover(paths))
+    if total_hint:
+        total_hint(len(files))
+    return files
+
+
 def chunk_params(settings: Settings) -> ChunkParams:
     return ChunkParams(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
 
@@ -144,11 +152,7 @@ class Ingestor:
 
     def run(self, paths: Iterable[Path], on_file: Callable[[FileOutcome], None] | None = None,
             total_hint: Callable[[int], None] | None = None) -> IngestReport:
-        report = IngestReport()
-        start = time.perf_counter()
-        files = list(discover(paths))
-        if total_hint:
-            total_hint(len(files))
+        report, start, files = IngestReport(), time.perf_counter(), discover_all(paths, total_hint)
         with self.store.write_lock():
             base, manifest = self._open_base()
             self._follow(manifest)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLES
 
 from assistant.config import Settings
 from assistant.index.embedders import make_embedder
@@ -20,6 +20,8 @@ from assistant.ingest.pipeline import Ingestor
 from assistant.retrieve.search import open_retriever
 
 distributed = pytest.importorskip("distributed")
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 from assistant.ingest.distributed import (  # noqa: E402
     ClusterEmbedder,
