@@ -15,10 +15,12 @@ import json
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from assistant.index.topk import top_n
 
 K1 = 1.5
 B = 0.75
@@ -142,17 +144,26 @@ class SegmentedBM25:
         self.num_docs = live
         self.avgdl = live_lengths / live if live else 0.0
         self._df: dict[str, int] | None = None
+        self._term_df: dict[str, int] = {}      # df of the terms queried so far (a snapshot never changes)
+        self._norms: list[np.ndarray | None] = [None] * len(self.parts)
+        self._live: np.ndarray | None = None
 
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and any(term in post.vocab for _, post, _ in self.parts)
 
     def df(self, term: str) -> int:
         """Live chunks holding ``term``."""
+        cached = self._term_df.get(term)
+        if cached is not None:
+            return cached
         total = 0
         for _, post, alive in self.parts:
             got = post.postings(term)
             if got is not None:
                 total += len(got[0]) if alive is None else int(np.count_nonzero(alive[got[0]]))
+        if len(self._term_df) > 100_000:
+            self._term_df.clear()
+        self._term_df[term] = total
         return total
 
     def idf(self, df: int) -> float:
@@ -160,29 +171,72 @@ class SegmentedBM25:
 
     def scores(self, terms: Sequence[str], weight: float = 1.0, out: np.ndarray | None = None) -> np.ndarray:
         """Summed BM25 scores of ``terms`` (a repeated term counts again, as in bm25s) for every position,
-        added to ``out`` when given."""
+        added to ``out`` when given; deleted positions score 0."""
         if out is None:
             out = np.zeros(self.size, dtype=np.float32)
-        if not self.num_docs:
-            return out
-        norm_b = B / self.avgdl if self.avgdl else 0.0
         for term, times in Counter(terms).items():
-            df = self.df(term)
-            if not df:
-                continue
-            factor = weight * times * self.idf(df)
-            for offset, post, alive in self.parts:
-                got = post.postings(term)
-                if got is None:
-                    continue
-                docs, tfs = got
-                tf = tfs.astype(np.float64)
-                lengths = post.lengths[docs]
-                part = factor * tf / (tf + K1 * ((1 - B) + norm_b * lengths))
-                if alive is not None:
-                    part *= alive[docs]
-                out[offset + docs] += part.astype(np.float32)
+            self._add(out, term, weight * times)
+        live = self._allowed(None)
+        if live is not None:
+            out *= live
         return out
+
+    def top(self, weighted: Sequence[tuple[str, float]], n: int,
+            mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``n`` best allowed positions for terms with weights (a term twice in the query weighs 2), with
+        their scores; ``mask`` is applied before the top n is taken, and deleted positions never come back.
+
+        The same ranking as :meth:`scores`, computed for speed at a million chunks (a query's terms hold
+        ~1.3M postings there): float32 throughout, each chunk's length normalisation computed once per
+        snapshot, no per-posting liveness lookup (deleted positions are masked once at the end), and the
+        top n found without partitioning the whole array (:func:`top_n`). Skipping postings that cannot
+        reach the top n (MaxScore) was measured and lost at 1M chunks (p50 13–27 ms against 11 ms): on
+        three queries in four the common terms, which hold most postings, still decide the ranking.
+        """
+        allowed = self._allowed(mask)
+        out = np.zeros(self.size, dtype=np.float32)
+        for term, weight in weighted:
+            self._add(out, term, weight)
+        if allowed is not None:
+            out *= allowed
+        return [(int(p), float(out[p])) for p in top_n(out, n, floor=0.0)]
+
+    def _add(self, out: np.ndarray, term: str, weight: float) -> None:
+        df = self.df(term)
+        if not df or weight <= 0:
+            return
+        factor = weight * self.idf(df)
+        for i, offset, post, docs, tfs in self._postings(term):
+            view = out[offset:offset + len(post)]
+            view[docs] += self._weights(i, docs, tfs, factor)
+
+    def _postings(self, term: str) -> Iterator[tuple[int, int, Postings, np.ndarray, np.ndarray]]:
+        for i, (offset, post, _) in enumerate(self.parts):
+            got = post.postings(term)
+            if got is not None:
+                yield i, offset, post, got[0], got[1]
+
+    def _weights(self, part: int, docs: np.ndarray, tfs: np.ndarray, factor: float) -> np.ndarray:
+        """factor × tf / (tf + k1 (1 - b + b · length / avgdl)) for the given postings, in float32."""
+        norms = self._norms[part]
+        if norms is None:
+            lengths = self.parts[part][1].lengths
+            norms = (K1 * ((1 - B) + (B / self.avgdl if self.avgdl else 0.0) * lengths)).astype(np.float32)
+            self._norms[part] = norms
+        w = norms[docs]
+        w += tfs
+        np.divide(tfs, w, out=w)
+        w *= np.float32(factor)
+        return w
+
+    def _allowed(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """The positions a result may come from: the mask's, never a deleted one (None = every position)."""
+        if self._live is None and any(alive is not None for _, _, alive in self.parts):
+            self._live = np.concatenate([alive if alive is not None else np.ones(len(post), dtype=bool)
+                                         for _, post, alive in self.parts])
+        if self._live is None:
+            return mask
+        return self._live if mask is None else mask & self._live
 
     def term_df(self) -> dict[str, int]:
         """Document frequency (live chunks) of every term in any segment; computed once."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,17 +140,9 @@ class Retriever:
             extra = [t for t in dict.fromkeys(official) if t in bm25 and t not in terms]
         if not terms and not extra:
             return []
-        scores = bm25.scores(terms)
-        if extra:
-            bm25.scores(extra, self.params.lexicon_weight, out=scores)
-        if mask is not None:
-            scores *= mask  # in place: the mask is the filter, applied before top-k
-        n = min(depth, int(np.count_nonzero(scores)))
-        if n == 0:
-            return []
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(p), float(scores[p])) for p in top]
+        weighted = [(t, float(times)) for t, times in Counter(terms).items()]
+        weighted += [(t, self.params.lexicon_weight) for t in extra]
+        return bm25.top(weighted, depth, mask)   # the mask is the filter, applied before the top n
 
     def _hits(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         rows = self.snapshot.chunk_rows([p for p, _ in ranked])

@@ -129,6 +129,15 @@ def test_bm25_scores_equal_one_index_over_the_live_chunks(segmented):
         dead = np.ones(snap.size, dtype=bool)
         dead[live] = False
         assert not ours[dead].any(), "a deleted chunk scored"
+        # the ranking search uses: the same scores, the filter applied before the top n, no deleted chunk
+        weighted = [(t, float(c)) for t, c in Counter(terms).items()]
+        for mask in (None, np.arange(snap.size) % 2 == 0):
+            allowed = ours if mask is None else ours * mask
+            want = np.flatnonzero(allowed)
+            want = want[np.lexsort((want, -allowed[want]))][:10]
+            got = snap.bm25.top(weighted, 10, mask)
+            assert [p for p, _ in got] == want.tolist(), q
+            np.testing.assert_allclose([s for _, s in got], allowed[want], rtol=1e-6)
     df, n = snap.term_df()
     expected = Counter(t for *_, terms in rows for t in set(terms))
     assert n == len(rows) and df == dict(expected)
