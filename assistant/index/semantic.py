@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from assistant.index.semantic_ann import AnnReport, LoadedAnns, ann_hits, build_index_anns, fingerprint
 from assistant.index.store import exclusive_lock
+from assistant.index.topk import top_n
 
 log = logging.getLogger("assistant.semantic")
 
@@ -157,6 +159,7 @@ class FillReport:
     seconds: float = 0.0
     stopped: bool = False
     busy: bool = False   # another process was filling this store
+    ann: AnnReport | None = None   # the HNSW indexes built for big segments at the end of the fill
 
 
 def fill(store: SemanticStore, embedder: Any, texts: Sequence[str], *, batch: int = 16,
@@ -193,11 +196,12 @@ class SemanticLayer:
 
     Positions whose text has no vector yet are simply not ranked by this layer (BM25 still finds them).
     New vectors are picked up at most every ``refresh_s`` seconds, so a running server gets smarter while
-    the background pass advances, without a restart.
+    the background pass advances, without a restart. So are the HNSW indexes of big segments
+    (assistant.index.semantic_ann): a segment with one is searched through it, the others exactly.
     """
 
     def __init__(self, snapshot: Any, store: SemanticStore, embedder: Any, refresh_s: float = 5.0,
-                 previous: SemanticLayer | None = None) -> None:
+                 previous: SemanticLayer | None = None, ann_min_chunks: int = 0, ef_search: int = 128) -> None:
         self.snapshot = snapshot
         self._previous = previous   # the layer of the snapshot this one replaces: its segments' rows are reused
         self.store = store
@@ -210,6 +214,8 @@ class SemanticLayer:
         self._rowid = 0
         self._checked = 0.0
         self._queries: dict[str, np.ndarray] = {}
+        self.ef_search = ef_search
+        self.anns = LoadedAnns(store.folder, embedder.identity, ann_min_chunks)   # big segments' HNSW
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -230,6 +236,13 @@ class SemanticLayer:
                     self._matrix[pos] = vec
                     self._have[pos] = True
             self._rowid = last
+        self.load_anns()
+
+    def load_anns(self) -> None:
+        """Load the ANN files of big segments built since the last check (assistant.index.semantic_ann)."""
+        segments = getattr(self.snapshot, "segments", None)
+        if segments and self._keys is not None:
+            self.anns.load(segments, segment_fingerprint)
 
     def _build(self) -> dict[str, list[int]]:
         """Map text keys to positions and load the vectors present.
@@ -255,15 +268,14 @@ class SemanticLayer:
         fresh: list[str] = []
         for i, seg in enumerate(segments):
             offset = int(self.snapshot.offsets[i])
-            keys = seg.memo.get("semantic_keys")
-            if keys is None:
-                keys = seg.memo["semantic_keys"] = [text_key(t) for t in seg.texts()]
+            keys = segment_keys(seg)
             old = before.get(seg.path)
             copied = old is not None and old[1] is seg and prev is not None
             if copied and old is not None and prev is not None:
                 with prev._lock:
                     self._matrix[offset:offset + seg.size] = prev._matrix[old[0]:old[0] + seg.size]
                     self._have[offset:offset + seg.size] = prev._have[old[0]:old[0] + seg.size]
+                self.anns.adopt(prev.anns, seg)
             for local, key in enumerate(keys):
                 if live is None or live[offset + local]:
                     index.setdefault(key, []).append(offset + local)
@@ -300,21 +312,62 @@ class SemanticLayer:
         return [float(self._matrix[p] @ qv) if self._have[p] else None for p in positions]
 
     def search(self, query: str, depth: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        """Top ``depth`` positions by cosine; the filter ``mask`` applies to the scores before the top-k
-        (one product over every vector either way, so a filtered search costs what an unfiltered one does)."""
+        """Top ``depth`` positions by cosine; the filter ``mask`` applies inside the search, never after.
+
+        Segments with an ANN are searched through it with their slice of the mask (a bitmap selector: the
+        walk skips forbidden rows); every other position by one exact product over its rows, the mask
+        applied to the scores before the top-k. Hits are merged by score. Positions without a vector
+        (deleted ones among them) are never returned.
+        """
         self.refresh()
         usable = self._have if mask is None else (self._have & mask)
         count = int(np.count_nonzero(usable))
         if count == 0:
             return []
         qv = self.query_vector(query)
-        scores = self._matrix @ qv
-        if count < len(usable):
-            scores[~usable] = -np.inf
         n = min(depth, count)
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(p), float(scores[p])) for p in top]
+        anns, exact = self.anns.split(self.snapshot)
+        if not anns:
+            return _top(self._exact(qv, 0, len(usable), usable), n, 0)
+        hits: list[tuple[int, float]] = []
+        for offset, size, ann in anns:
+            local = usable[offset:offset + size]
+            walk = local if ann.missing is None else local & ~ann.missing
+            hits += [(offset + p, s) for p, s in ann_hits(ann.index, qv, n, walk, self.ef_search)]
+            if ann.missing is not None and (local & ann.missing).any():   # rows the ANN has no vector for
+                rows = offset + np.flatnonzero(local & ann.missing)
+                hits += [(int(p), float(s)) for p, s in zip(rows, self._matrix[rows] @ qv, strict=True)]
+        for start, stop in exact:
+            hits += _top(self._exact(qv, start, stop, usable[start:stop]), n, start)
+        hits.sort(key=lambda h: -h[1])
+        return hits[:n]
+
+    def _exact(self, qv: np.ndarray, start: int, stop: int, usable: np.ndarray) -> np.ndarray:
+        """Scores of positions start..stop-1 (a view of the matrix: no rows copied), -inf where not usable."""
+        scores = self._matrix[start:stop] @ qv
+        scores[~usable] = -np.inf
+        return scores
+
+
+def _top(scores: np.ndarray, n: int, offset: int) -> list[tuple[int, float]]:
+    """The best n finite scores as (offset + index, score), best first."""
+    return [(offset + int(p), float(scores[p])) for p in top_n(scores, n, floor=-np.inf)]
+
+
+def segment_keys(seg: Any) -> list[str]:
+    """The text keys of a segment's rows, computed once per segment and process."""
+    keys: list[str] | None = seg.memo.get("semantic_keys")
+    if keys is None:
+        keys = seg.memo["semantic_keys"] = [text_key(t) for t in seg.texts()]
+    return keys
+
+
+def segment_fingerprint(seg: Any) -> str:
+    """What the rows of a segment are (assistant.index.semantic_ann.fingerprint), once per segment."""
+    value: str | None = seg.memo.get("semantic_fingerprint")
+    if value is None:
+        value = seg.memo["semantic_fingerprint"] = fingerprint(segment_keys(seg))
+    return value
 
 
 def semantic_enabled(settings: Any) -> bool:
@@ -339,6 +392,24 @@ def fill_index(settings: Any, index_store: Any, *, stop: threading.Event | None 
     report = fill(store, embedder, snapshot.position_texts(live_only=True), stop=stop, progress=progress)
     log.info("semantic fill index=%s todo=%d done=%d %.1fs", index_store.name, report.todo, report.done,
              report.seconds)
+    if not report.busy and not report.stopped:
+        report.ann = build_anns(settings, index_store, snapshot, store, embedder.identity)
+    return report
+
+
+def build_anns(settings: Any, index_store: Any, snapshot: Any, store: SemanticStore,
+               identity: dict[str, Any]) -> AnnReport | None:
+    """Build the HNSW indexes of the snapshot's big, fully filled segments and remove stale ones (the
+    end of a fill; also what the search benchmark calls). None when another process holds the fill lock."""
+    with store.fill_lock() as mine:
+        if not mine:
+            return None
+        report = build_index_anns(snapshot, store, identity, segment_keys,
+                                  min_chunks=settings.semantic_ann_min_chunks, hnsw_m=settings.hnsw_m,
+                                  index_path=index_store.path)
+    if report.built or report.removed:
+        log.info("semantic ANN index=%s built=%s kept=%d removed=%d %.1fs", index_store.name,
+                 ",".join(report.built) or "-", report.kept, report.removed, report.seconds)
     return report
 
 

@@ -241,4 +241,5 @@ def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapsho
     if not semantic_enabled(settings):
         return None
     embedder, semantic = open_semantic(settings, store)
-    return SemanticLayer(snapshot, semantic, embedder, previous=previous)
+    return SemanticLayer(snapshot, semantic, embedder, previous=previous,
+                         ann_min_chunks=settings.semantic_ann_min_chunks, ef_search=settings.hnsw_ef_search)
