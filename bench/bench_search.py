@@ -3,6 +3,8 @@
     python bench/bench_search.py                 # full: sizes 10k,100k (several minutes)
     python bench/bench_search.py --quick         # smoke run, small sizes
     python bench/bench_search.py --sizes 10000,50000 --corpus /work/shared/corpus
+    python bench/bench_search.py --filters-only --sizes 100000,1000000   # agency scale: filtered search at
+                                                 # 100k and 1M, the LangChain peer at 100k in the same run
 
 Prints tables and writes every figure to bench/out/bench_search-<time>.json. Large indexes are made of
 synthetic passages composed from real corpus sentences (see bench/_corpus.py): passage vectors are the
@@ -38,7 +40,7 @@ import _corpus as corpus_mod  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.index.bm25 import FILES as BM25_FILES  # noqa: E402
 from assistant.index.embedders import UseMultilingual, make_embedder  # noqa: E402
-from assistant.index.semantic import SemanticLayer, SemanticStore  # noqa: E402
+from assistant.index.semantic import SemanticLayer, SemanticStore, build_anns, segment_keys  # noqa: E402
 from assistant.index.store import IndexStore, faiss_module  # noqa: E402
 from assistant.ingest.pipeline import Ingestor  # noqa: E402
 from assistant.korean.morph import content_terms, kiwi  # noqa: E402
@@ -52,7 +54,10 @@ VARIANTS = (("bm25", "flat", ""), ("dense", "flat", ""), ("hybrid", "flat", ""),
             ("hybrid", "hnsw", ""))
 # Access filters as the web app sends them (the synthetic documents are 60% 공개, 20% 내부, 10% 부서 for
 # each of two departments, 10% HWP: bench/_corpus.py access_of), and a narrow metadata filter.
-ACCESS_FILTERS = {"공개 (web default)": SearchFilter(clearance="공개"),
+WEB_FILTER = "공개 (web default)"
+#: the LangChain peer (rank_bm25 in pure Python, an exact FAISS scan) is run up to this size
+PEER_MAX = 100_000
+ACCESS_FILTERS = {WEB_FILTER: SearchFilter(clearance="공개"),
                   "부서, 복지정책과": SearchFilter(clearance="부서", department="복지정책과"),
                   "HWP only": SearchFilter(doc_types=("hwp",))}
 DEFAULT_KIND = "bm25+semantic"  # the default configuration: BM25 and the semantic matrix, no FAISS layer
@@ -153,31 +158,72 @@ def bench_size(settings: Settings, embedder, pool, passages, n: int, root: Path,
     return out
 
 
-def semantic_retriever(settings: Settings, name: str, embedder, vectors: np.ndarray) -> Retriever:
-    """The default configuration over a synthetic index: BM25 and the semantic matrix, no FAISS layer.
+class InlineVectors(SemanticStore):
+    """The passages' vectors served as a semantic store, by the text key of each position (the synthetic
+    passages have USE vectors, not stored e5 ones): what the production ANN build reads."""
+
+    def __init__(self, index_path: Path, snapshot, vectors: np.ndarray) -> None:
+        super().__init__(index_path, "bench-inline", vectors.shape[1])
+        self.vectors = vectors
+        self.rows: dict[str, int] = {}
+        for i, seg in enumerate(snapshot.segments):
+            for local, key in enumerate(segment_keys(seg)):
+                self.rows.setdefault(key, int(snapshot.offsets[i]) + local)
+
+    def present(self, keys) -> set[str]:
+        return {k for k in keys if k in self.rows}
+
+    def vectors_for(self, keys) -> tuple[list[str], np.ndarray]:
+        found = [k for k in dict.fromkeys(keys) if k in self.rows]
+        return found, self.vectors[[self.rows[k] for k in found]].reshape(len(found), self.dim)
+
+
+def semantic_retriever(settings: Settings, name: str, embedder, vectors: np.ndarray) -> tuple[Retriever, dict]:
+    """The default configuration over a synthetic index: BM25 and the semantic layer, no FAISS layer.
 
     The synthetic passages have no e5 vectors, so the layer's matrix is loaded with the passages' USE
-    vectors directly instead of from a filled vector store; its search (one matrix product, the filter
-    applied to the scores before top-k) is the production code.
+    vectors directly instead of from a filled vector store. The HNSW indexes of big segments
+    (semantic_ann_min_chunks) are built by the function a fill ends with (build_anns) and loaded as a
+    server's refresh loads them; the search is the production code.
     """
     store = IndexStore(settings.index_dir, name)
     snapshot = store.open()
     snapshot.faiss = None
-    layer = SemanticLayer(snapshot, SemanticStore(store.path, "bench-inline", vectors.shape[1]), embedder,
-                          refresh_s=1e12)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    inline = InlineVectors(store.path, snapshot, vectors)
+    t0 = time.perf_counter()
+    built = build_anns(settings, store, snapshot, inline, embedder.identity)
+    ann = {"build_s": time.perf_counter() - t0, "segments": built.built if built else [],
+           "min_chunks": settings.semantic_ann_min_chunks}
+    layer = SemanticLayer(snapshot, inline, embedder, refresh_s=1e12, ann_min_chunks=settings.semantic_ann_min_chunks,
+                          ef_search=settings.hnsw_ef_search)
     layer._keys, layer._checked = {}, time.monotonic()
-    layer._matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    layer._matrix = vectors
     layer._have[:] = True
-    return Retriever(snapshot, embedder, retrieval_params(settings), layer)
+    layer.load_anns()
+    ann["loaded"] = len(layer.anns.names())
+    return Retriever(snapshot, embedder, retrieval_params(settings), layer), ann
+
+
+def semantic_recall(layer: SemanticLayer, qs: list[str], mask: np.ndarray | None) -> float:
+    """Mean recall@10 of the semantic layer's search (ANN where built) against one exact product."""
+    found = []
+    for q in qs:
+        scores = layer._matrix @ layer.query_vector(q)
+        if mask is not None:
+            scores[~mask] = -np.inf
+        exact = set(np.argsort(-scores)[:10].tolist())
+        found.append(len(exact & {p for p, _ in layer.search(q, 10, mask)}) / 10)
+    return float(np.mean(found))
 
 
 def bench_filters(settings: Settings, retrievers: dict, embedder, vectors: np.ndarray, flat_name: str,
                   qs: list[str]) -> dict:
     """Filtered vs unfiltered search, every mode and index kind, interleaved query by query."""
-    kinds = {DEFAULT_KIND: semantic_retriever(settings, flat_name, embedder, vectors),
-             "flat": retrievers["flat"], "hnsw": retrievers["hnsw"]}
+    default, ann = semantic_retriever(settings, flat_name, embedder, vectors)
+    kinds = {DEFAULT_KIND: default, "flat": retrievers["flat"], "hnsw": retrievers["hnsw"]}
     snap = kinds["flat"].snapshot
-    out: dict = {"share": {}}
+    out: dict = {"share": {}, "semantic_ann": ann}
     for label, flt in ACCESS_FILTERS.items():  # first, while no mask is cached yet
         t0 = time.perf_counter()
         mask = position_mask(snap, flt)
@@ -199,6 +245,9 @@ def bench_filters(settings: Settings, retrievers: dict, embedder, vectors: np.nd
                 if i >= len(warm):
                     times.setdefault(f"{mode}|{kind}|{label}", []).append(time.perf_counter() - t0)
     out["latency_ms"] = {k: ms(v) for k, v in times.items()}
+    if ann["loaded"]:   # after the timings: recall needs the filter's mask, whose first resolve is timed above
+        public = position_mask(snap, ACCESS_FILTERS["공개 (web default)"])
+        ann["recall@10"], ann["recall@10 공개"] = (semantic_recall(layer, qs, m) for m in (None, public))
     return out
 
 
@@ -206,7 +255,7 @@ def overhead(snap) -> dict[str, float]:
     """Per-query cost of turning the web's access filter into something the search layers take: the
     previous way (SQL over documents + np.isin every query, a hash-set selector for FAISS) vs now."""
     faiss = faiss_module()
-    flt = ACCESS_FILTERS["공개 (web default)"]
+    flt = ACCESS_FILTERS[WEB_FILTER]
     where, params = flt.sql()
 
     def old_mask() -> np.ndarray:
@@ -313,14 +362,40 @@ def sweep(vectors: np.ndarray, qvecs: np.ndarray, checkpoints: list[int], settin
 def run_baseline(embedder, settings, paths, passages, sizes, qs) -> dict:
     import _baseline
 
-    out = {"ingest": _baseline.ingest(paths, embedder, settings.chunk_max_chars, settings.top_k), "search": {}}
-    for n in sizes:
-        retriever, build = _baseline.build(passages.texts[:n], passages.vectors[:n], embedder, settings.top_k)
-        out["search"][n] = {**build, "hybrid_ms": ms(_baseline.time_queries(retriever, qs))}
-        del retriever
-        gc.collect()
+    out = {"ingest": _baseline.ingest(paths, embedder, settings.chunk_max_chars, settings.top_k),
+           "search": peer_search(embedder, settings, passages, sizes, qs)}
     out["peak_rss_mb"] = peak_mb()
     return out
+
+
+def peer_search(embedder, settings, passages, sizes, qs) -> dict:
+    """The LangChain-defaults hybrid retriever over the same passages and vectors: build time and latency."""
+    import _baseline
+
+    out = {}
+    for n in sizes:
+        retriever, build = _baseline.build(passages.texts[:n], passages.vectors[:n], embedder, settings.top_k)
+        out[n] = {**build, "hybrid_ms": ms(_baseline.time_queries(retriever, qs))}
+        del retriever
+        gc.collect()
+    return out
+
+
+def peer_report(res: dict) -> str:
+    """Ours (with the 공개 filter every web request carries) against the unfiltered LangChain peer."""
+    rows = []
+    for n, peer in res.get("peer", {}).items():
+        lat = res["search"][n]["filters"]["latency_ms"]
+        for mode, kind in FILTER_VARIANTS:
+            if mode != "hybrid":
+                continue
+            ours = lat[f"{mode}|{kind}|{WEB_FILTER}"]["p50"]
+            rows.append([int(n), kind, peer["hybrid_ms"]["p50"], ours, f"{peer['hybrid_ms']['p50'] / ours:.1f}x"])
+    if not rows:
+        return ""
+    return fmt_table("Hybrid search against the LangChain peer, p50 ms (same run, same passages and vectors)",
+                     ["chunks", "ours: index", "LangChain peer (no filter)", f"ours ({WEB_FILTER})",
+                      "ours faster"], rows)
 
 
 def fmt_table(title: str, header: list[str], rows: list[list], note: str = "") -> str:
@@ -435,6 +510,12 @@ def filter_report(res: dict) -> str:
                            *[f"first resolve: {f}" for f in ACCESS_FILTERS]], rows,
                            "old = what every filtered search paid before; new = a mask resolved once per "
                            "(index generation, filter) and a FAISS bitmap selector"))
+    for n, r in res["search"].items():
+        ann = r["filters"].get("semantic_ann", {})
+        parts.append(f"\n{DEFAULT_KIND} at {int(n):,}: semantic HNSW over {ann.get('loaded', 0)} segment(s) of >= "
+                     f"{ann.get('min_chunks', 0):,} chunks, built in {ann.get('build_s', 0.0):.1f} s "
+                     f"(the rest searched exactly); recall@10 against the exact product "
+                     f"{ann.get('recall@10', 1.0):.3f}, with the 공개 filter {ann.get('recall@10 공개', 1.0):.3f}")
     worst = [(v[-1], v[0], v[1], v[2], v[3]) for v in rows_ratio(res)]
     if worst:
         ratio, n, kind, mode, label = max(worst)
@@ -480,8 +561,12 @@ def filters_only(res: dict, settings: Settings, embedder, args, sizes: list[int]
         print(f"filtered search at {n:,} chunks ...", flush=True)
         res["search"][n] = bench_size(settings, embedder, pool, passages, n, root, qs, filters_only=True)
         shutil.rmtree(root, ignore_errors=True)  # one size at a time on disk
+    peer_sizes = [n for n in sizes if n <= PEER_MAX]
+    if peer_sizes and not args.no_baseline:
+        print(f"LangChain peer at {', '.join(f'{n:,}' for n in peer_sizes)} chunks ...", flush=True)
+        res["peer"] = peer_search(embedder, settings, passages, peer_sizes, qs)
     res["peak_rss_mb"] = peak_mb()
-    text = filter_report(res) + f"\npeak RSS of the whole run: {res['peak_rss_mb']:,.0f} MB"
+    text = filter_report(res) + peer_report(res) + f"\npeak RSS of the whole run: {res['peak_rss_mb']:,.0f} MB"
     print(text)
     save(res, text, "-filters")
 
