@@ -231,7 +231,8 @@ def _copy_indexes(index_dir: Path, out: Path, lock_wait_s: float,
             if not (entry / "CURRENT").is_file():
                 _copy_tree(entry, out / entry.name)
                 continue
-            with _index_lock(IndexStore(index_dir, entry.name), lock_wait_s, say):
+            store = IndexStore(index_dir, entry.name)
+            with _index_lock(store, lock_wait_s, say), store.publish_lock():   # no merge switches meanwhile
                 _snapshot_tree(entry, stage / entry.name)
                 current = (entry / "CURRENT").read_text(encoding="utf-8").strip()
             _copy_tree(stage / entry.name, out / entry.name, sqlite_api=False)

@@ -6,7 +6,10 @@ Layout of ``<index_dir>/<name>/``::
     gen-000007/      manifest.json: settings, the segments in order, each with its deleted documents
     seg-000005/      one immutable segment (see assistant.index.segments)
     seg-000007/
-    .lock            held by the one writer
+    .lock            held by the one writer (an ingest run, a removal, an access change)
+    .publish.lock    held for the instant a generation is switched (by the writer or the merger)
+    .merge.lock      held by the one merger
+    MERGING          the segments a running merge reads (kept on disk until it ends)
 
 A commit writes one new segment holding only the new documents and a new generation manifest naming the
 existing segments plus the new one; a replaced or removed document is not rewritten but listed as deleted
@@ -17,6 +20,10 @@ are never modified or removed while it is one of the newest generations.
 
 Size-tiered merging keeps the number of segments small: when ``MERGE_FACTOR`` segments of similar size
 exist they are rewritten as one, without their deleted chunks, in a new generation (same crash safety).
+Merges run in the background, beside the writer: a commit never waits for one (a large merge at a million
+chunks takes a minute). The merged segment is written from a snapshot without any lock; switching to it
+takes the publish lock for an instant and reconciles it with the commits made meanwhile — a document
+deleted or replaced while the merge ran is a tombstone in the merged segment too.
 Readers see positions 0..size-1 as the segments' chunks one after another; deleted chunks keep their
 positions until a merge and are excluded by :attr:`IndexSnapshot.live` (every search mask includes it).
 
@@ -28,13 +35,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import math
 import os
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -62,6 +70,8 @@ from assistant.index.segments import (
 from assistant.ocr import flagged_location, low_confidence_pages
 from assistant.types import Chunk
 
+log = logging.getLogger("assistant.index")
+
 __all__ = ["DOC_COLUMNS", "SCHEMA", "DocumentRecord", "IndexSnapshot", "IndexStore", "NewDocument",
            "exclusive_lock", "faiss_module", "list_indexes", "plan_merge"]
 
@@ -77,8 +87,12 @@ MERGE_DEAD_SHARE = 0.5
 #: minutes, so a reader that opened one of them keeps working while a batch commits after every file.
 KEEP_GENERATIONS = 3
 KEEP_SECONDS = 60.0
-#: Test hook: ``ASSISTANT_INDEX_PAUSE=commit|merge`` stops the writer just before it switches CURRENT and
-#: creates the file named by ``ASSISTANT_INDEX_PAUSE_FILE`` (a crash test kills it there).
+#: Names the segments a running merge reads, so no cleanup removes them under it.
+MERGING_FILE = "MERGING"
+#: Test hook: ``ASSISTANT_INDEX_PAUSE=commit|merge`` stops the writer just before it switches CURRENT
+#: (``merged``: a merge once its segment is written, before it takes the publish lock) and creates the file
+#: named by ``ASSISTANT_INDEX_PAUSE_FILE``; a crash test kills it there, or creates the file named by
+#: ``ASSISTANT_INDEX_RESUME_FILE`` to let it go on.
 PAUSE_ENV = "ASSISTANT_INDEX_PAUSE"
 
 
@@ -119,11 +133,12 @@ class NewDocument:
 
 
 @contextmanager
-def exclusive_lock(path: Path) -> Iterator[bool]:
-    """An exclusive, non-blocking file lock held for the block; yields False when another process holds it."""
+def exclusive_lock(path: Path, wait: bool = False) -> Iterator[bool]:
+    """An exclusive file lock held for the block; yields False when another process (or another open of the
+    file in this one) holds it — or, with ``wait``, waits for it."""
     with open(path, "w") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
@@ -199,6 +214,37 @@ class IndexStore:
                 raise IndexNotFound(f"색인 '{self.name}'에 다른 작업이 쓰는 중입니다. 끝난 뒤 다시 실행하세요.")
             yield
 
+    @contextmanager
+    def publish_lock(self) -> Iterator[None]:
+        """Blocking and short: one generation switch at a time, the writer's or the merger's. Whoever holds
+        it sees the folder still (a backup takes it with the write lock while it links the files)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.path / ".publish.lock", wait=True):
+            yield
+
+    def merge_in_background(self, hnsw_m: int = 32) -> None:
+        """Start merging as the size tiers say in a background thread of this process, unless one runs
+        already for this index (here, or in another process: then that one picks up the new segments)."""
+        key = str(self.path.resolve())
+        with _MERGERS_LOCK:
+            running = _MERGERS.get(key)
+            if running is not None and not running.done:
+                running.again = True
+                return
+            thread = _Merger(self, hnsw_m)
+            _MERGERS[key] = thread
+            thread.start()
+
+    def wait_merges(self) -> Exception | None:
+        """Until this process's background merge of this index (if any) has finished; returns the error
+        that stopped it, if one did (it is logged: the index stays valid, only less merged)."""
+        with _MERGERS_LOCK:
+            thread = _MERGERS.get(str(self.path.resolve()))
+        if thread is None:
+            return None
+        thread.join()
+        return thread.error
+
     def remove(self) -> None:
         if not self.path.exists():
             raise IndexNotFound(f"색인 '{self.name}'이 없습니다 ({self.path}).")
@@ -209,43 +255,122 @@ class IndexStore:
     def commit(self, manifest: Manifest, base: IndexSnapshot | None, keep: set[str],
                new_docs: Sequence[NewDocument], dense_kind: str, hnsw_m: int = 32,
                merge: bool = True) -> Manifest:
-        """Keep ``keep`` (doc ids of ``base``), add ``new_docs`` in one new segment; switch to it.
+        """Keep ``keep`` (doc ids of the index), add ``new_docs`` in one new segment; switch to it.
 
-        Documents of ``base`` not kept (and kept ones that ``new_docs`` replace) become tombstones. Then, with
-        ``merge``, segments are merged as :func:`plan_merge` says. ``manifest`` is the base's manifest (or a
-        fresh one); it is not modified — the new one is returned.
+        Documents of the index not kept (and kept ones that ``new_docs`` replace) become tombstones. The
+        segments are those of the live generation, which a background merge may have changed since the
+        caller read ``base``: a merge changes segments, never which documents are live, so ``keep`` holds.
+        ``base`` None means a new index (``manifest`` a fresh one). With ``merge``, a background merge is
+        started when the size tiers ask for one. Returns the new manifest.
         """
-        self._clean_stale()
-        generation = manifest.generation + 1
+        self._clean_own_temporaries()
         replaced = {d.record.doc_id for d in new_docs}
-        segments = self._carry(base, keep - replaced) if base is not None else []
-        if new_docs:
-            name = f"seg-{generation:06d}"
-            size = self._write_segment(name, (d.segment_doc() for d in new_docs), manifest, dense_kind, hnsw_m)
-            segments.append(SegmentRef(name, size))
-        documents = {d: manifest.documents[d] for d in keep - replaced if d in manifest.documents}
-        documents.update({d.record.doc_id: DocumentEntry(d.record.source, d.record.sha256, d.record.title,
-                                                         len(d.chunks)) for d in new_docs})
-        out = self._publish(replace(manifest, generation=generation, dense_index=dense_kind, segments=segments,
-                                    documents=documents), "commit")
-        if merge:
-            out = self._merge_locked(out, hnsw_m, force=False)
-        self._drop_old()
+        tmp: Path | None = None
+        size = 0
+        if new_docs:   # the slow part, outside the publish lock: a merge can switch generations meanwhile
+            tmp = self.path / f".seg-new.tmp-{os.getpid()}-{threading.get_ident()}"
+            size = write_segment(tmp, (d.segment_doc() for d in new_docs), int(manifest.embedder["dim"]),
+                                 dense_kind, hnsw_m)
+        with self.publish_lock():
+            self._clean_stale()
+            current = self.open() if base is not None else None
+            now = current.manifest if current is not None else manifest
+            generation = now.generation + 1
+            segments = self._carry(current, keep - replaced) if current is not None else []
+            if tmp is not None:
+                name = f"seg-{generation:06d}"
+                os.replace(tmp, self.path / name)
+                segments.append(SegmentRef(name, size))
+            documents = {d: now.documents[d] for d in keep - replaced if d in now.documents}
+            documents.update({d.record.doc_id: DocumentEntry(d.record.source, d.record.sha256, d.record.title,
+                                                             len(d.chunks)) for d in new_docs})
+            out = self._publish(replace(now, generation=generation, dense_index=dense_kind, segments=segments,
+                                        documents=documents), "commit")
+            self._drop_old()
+        if merge and plan_merge([(r.size, r.size - r.dead_chunks) for r in out.segments]):
+            self.merge_in_background(hnsw_m)
         return out
 
-    def merge(self, force: bool = False, hnsw_m: int = 32) -> tuple[int, int]:
+    def merge(self, force: bool = False, hnsw_m: int = 32, wait: bool = True) -> tuple[int, int]:
         """Merge segments as the size tiers say (``force``: everything into one segment, without deleted
-        chunks); returns the segment counts (before, after)."""
-        with self.write_lock():
+        chunks), in the calling thread; returns the segment counts (before, after). Commits may go on
+        meanwhile. Without ``wait``, returns (n, n) at once when another merger is running."""
+        if self.manifest().format_version == 1:   # the first layout becomes a segmented generation first
+            with self.write_lock():
+                manifest = self.manifest()
+                if manifest.format_version == 1:
+                    self.commit(manifest, self.open(), set(manifest.documents), [], manifest.dense_index,
+                                hnsw_m, merge=False)
+        with self._merge_lock(wait) as mine:
+            before = len(self.manifest().segments)
+            if not mine:
+                return before, before
+            self._clean_merge_temporaries()
+            while True:
+                snap = self.open()
+                sizes = [(ref.size, ref.size - ref.dead_chunks) for ref in snap.refs]
+                if force:
+                    plan = list(range(len(sizes))) if len(sizes) > 1 or sizes[0][0] != sizes[0][1] else []
+                else:
+                    plan = plan_merge(sizes)
+                if not plan:
+                    break
+                self._merge_once(snap, [snap.refs[i].name for i in plan], hnsw_m)
+                if force:
+                    break
+            return before, len(self.manifest().segments)
+
+    @contextmanager
+    def _merge_lock(self, wait: bool) -> Iterator[bool]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.path / ".merge.lock", wait) as mine:
+            try:
+                yield mine
+            finally:
+                if mine:
+                    (self.path / MERGING_FILE).unlink(missing_ok=True)
+
+    def _merge_once(self, snap: IndexSnapshot, names: list[str], hnsw_m: int) -> None:
+        """Rewrite the segments ``names`` as one, without their deleted documents, and switch to it.
+
+        The segment is written from the snapshot ``snap``, with no lock held; the switch
+        then reconciles it with the live generation: a document of the merged segment that a commit has
+        meanwhile deleted or replaced is listed as deleted in it (or, when none is left, the merged segment
+        is dropped), so a merge never brings a document back.
+        """
+        write_json_atomic(self.path / MERGING_FILE, names)   # _drop_old keeps these
+        manifest = snap.manifest
+        chosen = [i for i, ref in enumerate(snap.refs) if ref.name in names]
+        tmp = self.path / f".merge-{manifest.generation:06d}.tmp-{os.getpid()}"
+        docs = (d for i in chosen for d in snap.segments[i].export(snap.live_documents(i)))
+        size = write_segment(tmp, docs, int(manifest.embedder["dim"]), manifest.dense_index, hnsw_m)
+        merged = segment_documents(tmp)
+        _pause("merged")
+        with self.publish_lock():
             self._clean_stale()
-            manifest = self.manifest()
-            before = len(manifest.segments) if manifest.format_version > 1 else 1
-            if manifest.format_version == 1:
-                manifest = self.commit(manifest, self.open(), set(manifest.documents), [], manifest.dense_index,
-                                       hnsw_m, merge=False)
-            out = self._merge_locked(manifest, hnsw_m, force)
+            now = self.manifest()
+            refs = {ref.name: ref for ref in now.segments}
+            if not refs.keys() & set(names):   # every document of the sources was deleted meanwhile
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
+            alive = {d for name in names if name in refs
+                     for d in segment_documents(self.path / name) if d not in set(refs[name].deleted)}
+            dead = sorted(d for d in merged if d not in alive)
+            generation = now.generation + 1
+            kept = [ref for ref in now.segments if ref.name not in names]
+            if len(dead) < len(merged):
+                name = f"seg-{generation:06d}"
+                os.replace(tmp, self.path / name)
+                at = min((i for i, ref in enumerate(now.segments) if ref.name in names), default=len(kept))
+                kept.insert(at, SegmentRef(name, size, dead, sum(merged[d].chunks for d in dead)))
+            self._publish(replace(now, generation=generation, segments=kept), "merge")
             self._drop_old()
-            return before, len(out.segments)
+        shutil.rmtree(tmp, ignore_errors=True)
+        for listener in list(_MERGE_LISTENERS):
+            try:
+                listener(self.path, size)
+            except Exception as exc:  # noqa: BLE001 — a listener never undoes a merge
+                log.warning("merge listener failed for index %s: %s", self.name, exc)
 
     def set_access(self, doc_id: str, access_level: str, department: str = "") -> bool:
         """Change one document's access level (and department); False if it is absent.
@@ -300,13 +425,6 @@ class IndexStore:
         tmp.rmdir()
         fsync_dir(seg.path)
 
-    def _write_segment(self, name: str, docs: Iterable[SegmentDoc], manifest: Manifest, dense_kind: str,
-                       hnsw_m: int) -> int:
-        tmp = self.path / f".{name}.tmp-{os.getpid()}"
-        size = write_segment(tmp, docs, int(manifest.embedder["dim"]), dense_kind, hnsw_m)
-        os.replace(tmp, self.path / name)
-        return size
-
     def _publish(self, manifest: Manifest, stage: str) -> Manifest:
         """Write a generation manifest and switch CURRENT to it."""
         now = _now()
@@ -331,32 +449,10 @@ class IndexStore:
         fsync_dir(self.path)
         return manifest
 
-    def _merge_locked(self, manifest: Manifest, hnsw_m: int, force: bool) -> Manifest:
-        """Merge until the policy is satisfied (``force``: once, everything); each merge is a generation."""
-        while manifest.segments:
-            sizes = [(ref.size, ref.size - ref.dead_chunks) for ref in manifest.segments]
-            if force:
-                plan = list(range(len(sizes))) if len(sizes) > 1 or sizes[0][0] != sizes[0][1] else []
-            else:
-                plan = plan_merge(sizes)
-            if not plan:
-                break
-            snap = IndexSnapshot(self.path / f"gen-{manifest.generation:06d}")
-            generation = manifest.generation + 1
-            name = f"seg-{generation:06d}"
-            docs = (d for i in plan for d in snap.segments[i].export(snap.live_documents(i)))
-            size = self._write_segment(name, docs, manifest, manifest.dense_index, hnsw_m)
-            refs = [r for i, r in enumerate(snap.refs) if i not in plan]
-            refs.insert(plan[0], SegmentRef(name, size))
-            manifest = self._publish(replace(manifest, generation=generation, segments=refs), "merge")
-            if force:
-                break
-        return manifest
-
     def _clean_stale(self) -> None:
-        """Remove what a killed writer left: temporary folders, and generations or segments newer than the
-        live generation (written but never made current)."""
-        for p in list(self.path.glob(".gen-*.tmp-*")) + list(self.path.glob(".seg-*.tmp-*")):
+        """Under the publish lock: remove what a killed switch left — a half-written generation folder, and
+        generations or segments newer than the live generation (renamed into place, never made current)."""
+        for p in self.path.glob(".gen-*.tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
         if not self.exists():
             return
@@ -365,15 +461,29 @@ class IndexStore:
             if p.is_dir() and _number(p.name) > live:
                 shutil.rmtree(p, ignore_errors=True)
 
+    def _clean_own_temporaries(self) -> None:
+        """The writer (it holds the write lock) removes segments a killed writer was writing."""
+        for p in self.path.glob(".seg-*.tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+    def _clean_merge_temporaries(self) -> None:
+        """The merger (it holds the merge lock) removes segments a killed merger was writing."""
+        for p in self.path.glob(".merge-*.tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
     def _drop_old(self) -> None:
-        """Keep the newest generations (KEEP_GENERATIONS, and those younger than KEEP_SECONDS) and the
-        segments they use; remove the rest."""
+        """Under the publish lock: keep the newest generations (KEEP_GENERATIONS, and those younger than
+        KEEP_SECONDS), the segments they use and those a running merge reads; remove the rest."""
         live = _number(self.current_dir().name)
         gens = sorted((p for p in self.path.glob("gen-*") if p.is_dir() and _number(p.name) <= live),
                       key=lambda p: _number(p.name))
         recent = time.time() - KEEP_SECONDS
         kept = gens[-KEEP_GENERATIONS:] + [p for p in gens[:-KEEP_GENERATIONS] if _mtime(p) > recent]
         used = {p.name for p in kept}
+        try:   # the sources of a running merge stay until it switches, even if every document left them
+            used.update(json.loads((self.path / MERGING_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
         for gen in kept:
             try:
                 m = read_manifest(gen / "manifest.json")
@@ -383,6 +493,52 @@ class IndexStore:
         for p in list(self.path.glob("gen-*")) + list(self.path.glob("seg-*")):
             if p.is_dir() and p.name not in used:
                 shutil.rmtree(p, ignore_errors=True)
+
+
+class _Merger(threading.Thread):
+    """A background merge of one index: merges until the size tiers are satisfied, then ends; a commit made
+    meanwhile that asks for another merge sets ``again`` and the loop runs once more."""
+
+    def __init__(self, store: IndexStore, hnsw_m: int) -> None:
+        super().__init__(name=f"merge-{store.name}", daemon=True)
+        self.store = store
+        self.hnsw_m = hnsw_m
+        self.again = True
+        self.error: Exception | None = None
+
+        self.done = False
+
+    def run(self) -> None:
+        try:
+            while True:
+                with _MERGERS_LOCK:   # decided under the lock merge_in_background takes: no request is lost
+                    if not self.again:
+                        self.done = True
+                        return
+                    self.again = False
+                self.store.merge(hnsw_m=self.hnsw_m, wait=False)
+        except Exception as exc:  # noqa: BLE001 — the index stays valid; say why it is less merged
+            self.error = exc
+            log.warning("background merge of index %s failed: %s", self.store.name, exc)
+        finally:
+            self.done = True
+
+
+_MERGERS: dict[str, _Merger] = {}
+_MERGERS_LOCK = threading.Lock()
+#: Called as ``listener(index folder, chunks of the merged segment)`` after a merge switched to its segment:
+#: the web app asks its semantic filler to build the big segment's approximate index (assistant.index.
+#: semantic_ann), which no commit would otherwise trigger.
+_MERGE_LISTENERS: list[Callable[[Path, int], None]] = []
+
+
+def add_merge_listener(listener: Callable[[Path, int], None]) -> None:
+    _MERGE_LISTENERS.append(listener)
+
+
+def remove_merge_listener(listener: Callable[[Path, int], None]) -> None:
+    if listener in _MERGE_LISTENERS:
+        _MERGE_LISTENERS.remove(listener)
 
 
 def _mtime(path: Path) -> float:
@@ -398,7 +554,11 @@ def _pause(stage: str) -> None:
     marker = os.environ.get("ASSISTANT_INDEX_PAUSE_FILE")
     if marker:
         Path(marker).write_text(stage, encoding="utf-8")
-    threading.Event().wait()   # until the test kills this process
+    resume = os.environ.get("ASSISTANT_INDEX_RESUME_FILE")
+    if not resume:
+        threading.Event().wait()   # until the test kills this process
+    while not Path(resume or "").exists():
+        time.sleep(0.02)
 
 
 def load_manifest(gen_dir: Path) -> Manifest:

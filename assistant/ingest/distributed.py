@@ -96,7 +96,7 @@ class DistributedIngestor(Ingestor):
         self.files_per_task = max(1, files_per_task)
 
     def run(self, paths: Iterable[Path], on_file: Callable[[FileOutcome], None] | None = None,
-            total_hint: Callable[[int], None] | None = None) -> IngestReport:
+            total_hint: Callable[[int], None] | None = None, wait_merges: bool = True) -> IngestReport:
         from distributed import as_completed
 
         report, start, files = IngestReport(), time.perf_counter(), discover_all(paths, total_hint)
@@ -151,6 +151,8 @@ class DistributedIngestor(Ingestor):
                         pending.append(doc)
                 if pending:  # committed as it arrives: a stopped run keeps every batch received
                     base, manifest = self._commit(base, manifest, pending, set(), report)
+        if wait_merges:
+            self.store.wait_merges()
         report.outcomes = [outcomes[i] for i in sorted(outcomes)]
         report.seconds = time.perf_counter() - start
         return report

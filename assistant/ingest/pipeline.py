@@ -151,7 +151,10 @@ class Ingestor:
         self.embed_max_chars = int(rec.get("embed_max_chars", self.embed_max_chars))
 
     def run(self, paths: Iterable[Path], on_file: Callable[[FileOutcome], None] | None = None,
-            total_hint: Callable[[int], None] | None = None) -> IngestReport:
+            total_hint: Callable[[int], None] | None = None, wait_merges: bool = True) -> IngestReport:
+        """Ingest ``paths``, committing as files finish. Segment merges the commits ask for run in the
+        background; ``wait_merges`` waits for them at the end (after the write lock is released), as a
+        command that is about to exit should — a server passes False and lets them finish on their own."""
         report, start, files = IngestReport(), time.perf_counter(), discover_all(paths, total_hint)
         with self.store.write_lock():
             base, manifest = self._open_base()
@@ -191,11 +194,14 @@ class Ingestor:
             release()
             if pending:
                 self._commit(base, manifest, pending, set(), report)
+        if wait_merges:
+            self.store.wait_merges()
         report.seconds = time.perf_counter() - start
         return report
 
-    def remove(self, selectors: Iterable[str]) -> list[str]:
-        """Remove documents by doc id, source path or source prefix; return the removed ids."""
+    def remove(self, selectors: Iterable[str], wait_merges: bool = True) -> list[str]:
+        """Remove documents by doc id, source path or source prefix; return the removed ids (merges as in
+        :meth:`run`)."""
         with self.store.write_lock():
             base, manifest = self._open_base()
             wanted = [nfc(s) for s in selectors]
@@ -205,7 +211,9 @@ class Ingestor:
                     or any(e.source == r or e.source.startswith(r.rstrip("/") + "/") for r in resolved)}
             if drop:
                 self._commit(base, manifest, [], drop, IngestReport())
-            return sorted(drop)
+        if wait_merges:
+            self.store.wait_merges()
+        return sorted(drop)
 
     def _open_base(self) -> tuple[IndexSnapshot | None, Manifest]:
         if self.store.exists():

@@ -70,10 +70,14 @@ def create_app(settings: Settings, *, core: Core | None = None, start_worker: bo
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from assistant.index.store import add_merge_listener, remove_merge_listener
+
         if start_worker:
             st.worker.start()
+        add_merge_listener(core.on_merged)
         threading.Thread(target=_warm_up, args=(st,), name="assistant-warm-up", daemon=True).start()
         yield
+        remove_merge_listener(core.on_merged)
         st.worker.stop()
         core.filler.stop()
         engine.dispose()

@@ -264,7 +264,7 @@ class Worker:
             ingestor = Ingestor(self.core.settings, store, self.core.embedder, params.get("access_level", "내부"),
                                 params.get("department", ""))
             with ocr_progress(on_ocr_page):
-                report = ingestor.run(files, on_file=on_file)
+                report = ingestor.run(files, on_file=on_file, wait_merges=False)   # merges go on beside
         if report.count("ok"):
             self.core.filler.request(store.name)   # the new chunks' semantic vectors, in the background
         failed = report.count("failed")

@@ -107,7 +107,7 @@ def delete_document(doc_id: str, request: Request, user: Principal = Depends(api
     removed_from = []
     with st.core.write_lock:
         for name in st.core.indexes_holding(doc_id):
-            Ingestor(st.settings, st.core.store(name), st.core.embedder).remove([doc_id])
+            Ingestor(st.settings, st.core.store(name), st.core.embedder).remove([doc_id], wait_merges=False)
             removed_from.append(name)
     for row in db.scalars(select(Document).where(Document.doc_id == doc_id)).all():
         Path(row.stored_path).unlink(missing_ok=True)

@@ -132,6 +132,14 @@ class Core:
         for name in self.indexes():
             self.filler.request(name)   # compute missing semantic vectors in a low-priority worker
 
+    def on_merged(self, index_path: Path, chunks: int) -> None:
+        """A background merge made a segment big enough for an approximate semantic index: have the filler
+        build it (until then that segment's semantic search is exact, correct but slower)."""
+        threshold = self.settings.semantic_ann_min_chunks
+        if threshold and chunks >= threshold and \
+                Path(index_path).resolve().parent == Path(self.settings.index_dir).resolve():
+            self.filler.request(Path(index_path).name)
+
     # ------------------------------------------------------------------ documents
     def documents(self, user: Principal, index_name: str | None = None) -> list[dict[str, Any]]:
         """Documents the user may see, in one index or all of them (with the pages OCR read unsurely)."""

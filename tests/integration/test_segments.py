@@ -211,15 +211,25 @@ def test_a_deleted_chunk_is_never_returned(segmented):
 
 
 def test_merging_compacts_and_changes_no_result(segmented, tmp_path):
-    from assistant.index.store import IndexStore
+    from assistant.index.store import IndexStore, add_merge_listener, remove_merge_listener
 
     shutil.copytree(segmented["settings"].index_dir, tmp_path / "copy")
     settings = segmented["settings"].with_overrides(index_dir=tmp_path / "copy")
     store = IndexStore(settings.index_dir, settings.index_name)
     before = _retriever(store, settings)
     want = {(q, m): _ranking(before, q, m) for q in QUERIES for m in ("bm25", "dense", "hybrid")}
-    n_before, n_after = store.merge(force=True)
+    told: list[tuple] = []
+
+    def listener(path, size):
+        told.append((path, size))
+
+    add_merge_listener(listener)
+    try:
+        n_before, n_after = store.merge(force=True)
+    finally:
+        remove_merge_listener(listener)
     assert n_before >= 3 and n_after == 1
+    assert told == [(store.path, before.snapshot.live_count)]   # the web app's filler hears of the merge
     after = _retriever(store, settings)
     assert after.snapshot.live is None and after.snapshot.size == before.snapshot.live_count
     assert after.snapshot.manifest.documents == before.snapshot.manifest.documents
@@ -260,11 +270,11 @@ def _wait_for(path: Path, proc: subprocess.Popen, what: str) -> None:
         time.sleep(0.05)
 
 
-def _child(settings, args: list[str], pause: str, marker: Path) -> subprocess.Popen:
+def _child(settings, args: list[str], pause: str, marker: Path, **env_extra: str) -> subprocess.Popen:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir), "ASSISTANT_INDEX_NAME": "seg",
            "ASSISTANT_EMBEDDER": "use-multilingual", "ASSISTANT_SEMANTIC_EMBEDDER": "none",
            "ASSISTANT_DENSE_INDEX": "flat", "ASSISTANT_INDEX_PAUSE": pause,
-           "ASSISTANT_INDEX_PAUSE_FILE": str(marker)}
+           "ASSISTANT_INDEX_PAUSE_FILE": str(marker), **env_extra}
     return subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -366,3 +376,65 @@ def test_a_new_snapshot_reuses_the_semantic_rows_of_the_segments_it_shares(corpu
     np.testing.assert_array_equal(carried._matrix[have], scratch._matrix[have])
     for q in QUERIES[:3]:
         assert carried.search(q, 10, None) == scratch.search(q, 10, None)
+
+
+def test_a_merge_runs_beside_commits_and_never_brings_a_document_back(segmented, corpus, tmp_path):
+    """A merge writes its segment without holding the writer: while it is paused after writing, a document
+    of its sources is removed, one is changed and a new one is added — each commit lands at once. When the
+    merge then switches, the removed and the old version stay deleted, and a plain merge afterwards changes
+    no search result (the concurrent merge left a consistent index)."""
+    from assistant.index.store import IndexStore
+    from assistant.ingest.pipeline import doc_id_for
+    from assistant.retrieve.filters import SearchFilter
+
+    shutil.copytree(segmented["settings"].index_dir, tmp_path / "copy")
+    settings = segmented["settings"].with_overrides(index_dir=tmp_path / "copy")
+    store = IndexStore(settings.index_dir, settings.index_name)
+    before = store.manifest()
+    sources = [ref.name for ref in before.segments]
+    gone, changed = corpus["laws"][1], corpus["a"][0]
+    fresh = tmp_path / "new.md"
+    fresh.write_text("# 새 안내\n\n민원 처리기간 연장은 한 번만 할 수 있습니다. 연장 사유를 알려야 합니다.\n",
+                     encoding="utf-8")
+    marker, resume = tmp_path / "paused", tmp_path / "resume"
+    proc = _child(settings, ["index", "merge", "--all"], "merged", marker, ASSISTANT_INDEX_RESUME_FILE=str(resume))
+    original = changed.read_text(encoding="utf-8")
+    try:
+        _wait_for(marker, proc, "merged")
+        from assistant.index.embedders import make_embedder
+        from assistant.ingest.pipeline import Ingestor
+
+        assert Ingestor(settings, store, make_embedder(settings)).remove([str(gone)]) == [doc_id_for(gone)]
+        changed.write_text(original + "\n\n덧붙임: 병합 중에 바뀐 내용입니다.\n", encoding="utf-8")
+        _ingest(settings, [changed], "내부")
+        _ingest(settings, [fresh])
+        assert store.manifest().generation == before.generation + 3, "the commits waited for the merge"
+        resume.write_text("go", encoding="utf-8")
+        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        changed.write_text(original, encoding="utf-8")
+        if proc.poll() is None:
+            proc.kill()
+    manifest = store.manifest()
+    assert manifest.generation == before.generation + 4
+    assert set(manifest.documents) == set(before.documents) - {doc_id_for(gone)} | {doc_id_for(fresh)}
+    assert manifest.documents[doc_id_for(changed)].sha256 != before.documents[doc_id_for(changed)].sha256
+    merged = [ref for ref in manifest.segments if ref.name not in sources]
+    assert len(merged) == 3   # the merged segment, then the changed and the new document's segments
+    assert {doc_id_for(gone), doc_id_for(changed)} <= set(merged[0].deleted)
+    snap = store.open()
+    positions = snap.doc_chunk_positions(doc_id_for(changed))
+    assert positions and all(snap.live[p] for p in positions)
+    assert len(positions) == manifest.documents[doc_id_for(changed)].chunks
+    r = _retriever(store, settings)
+    for q in QUERIES:
+        for mode in ("bm25", "dense", "hybrid"):
+            assert doc_id_for(gone) not in {h.doc_id for h in r.search(q, k=50, mode=mode)}
+            assert r.search(q, k=5, mode=mode, flt=SearchFilter(doc_ids=(doc_id_for(gone),))) == []
+    want = {(q, m): _ranking(r, q, m) for q in QUERIES for m in ("bm25", "dense", "hybrid")}
+    assert store.merge(force=True)[1] == 1
+    after = _retriever(store, settings)
+    assert after.snapshot.live is None and after.snapshot.size == snap.live_count
+    for (q, m), ranking in want.items():
+        _same_ranking(_ranking(after, q, m), ranking)
+    assert not list(store.path.glob(".*.tmp-*")) and not (store.path / "MERGING").exists()
