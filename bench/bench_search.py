@@ -196,7 +196,7 @@ def semantic_retriever(settings: Settings, name: str, embedder, vectors: np.ndar
     ann = {"build_s": time.perf_counter() - t0, "segments": built.built if built else [],
            "min_chunks": settings.semantic_ann_min_chunks}
     layer = SemanticLayer(snapshot, inline, embedder, refresh_s=1e12, ann_min_chunks=settings.semantic_ann_min_chunks,
-                          ef_search=settings.hnsw_ef_search)
+                          ef_search=settings.semantic_ann_ef_search)
     layer._keys, layer._checked = {}, time.monotonic()
     layer._matrix = vectors
     layer._have[:] = True

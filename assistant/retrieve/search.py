@@ -242,4 +242,5 @@ def semantic_layer(settings: Settings, store: IndexStore, snapshot: IndexSnapsho
         return None
     embedder, semantic = open_semantic(settings, store)
     return SemanticLayer(snapshot, semantic, embedder, previous=previous,
-                         ann_min_chunks=settings.semantic_ann_min_chunks, ef_search=settings.hnsw_ef_search)
+                         ann_min_chunks=settings.semantic_ann_min_chunks,
+                         ef_search=settings.semantic_ann_ef_search)
