@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ GROUPS = ("documents", "query", "tasks", "web", "admin", "evaluate")
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # closed network: never reach a model hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    _accept_ctrl_c()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -46,6 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n중단되었습니다. 마지막으로 저장된 색인은 그대로 사용할 수 있습니다.", file=sys.stderr)
         return 130
+
+
+def _accept_ctrl_c() -> None:
+    """Ctrl-C stops a command and keeps what is saved — so a SIGINT blocked in the signal mask this process
+    inherited (a parent that spawned it from a thread with SIGINT blocked) is unblocked. An inherited
+    *ignored* SIGINT (a shell's background job) is left as the shell meant it."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +74,10 @@ def cluster_client(scheduler: str = "", workers: int = 2, timeout: float = 30.0)
         return
     if workers < 1:
         raise AssistantError(f"작업자 수는 1 이상이어야 합니다 (입력: {workers}).")
+    # Dask's nannies write their workers' settings (OMP_NUM_THREADS=1, PYTHONHASHSEED, ...) into this
+    # process's environment before spawning them; put it back afterwards, or every later child process of a
+    # long-lived caller (a server, a test run) inherits them
+    environ = dict(os.environ)
     with dask.config.set({"distributed.worker.daemon": False, "distributed.logging.distributed": "error"}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None)
@@ -84,6 +89,8 @@ def cluster_client(scheduler: str = "", workers: int = 2, timeout: float = 30.0)
             client.close()
     finally:
         cluster.close()
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 class DistributedIngestor(Ingestor):

@@ -146,3 +146,16 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     with pytest.raises(AssistantError, match="스케줄러 tcp://127.0.0.1:9"), \
             cluster_client("tcp://127.0.0.1:9", timeout=3):
         pass
+
+
+def test_a_local_cluster_leaves_this_process_environment_as_it_was():
+    """Dask's nannies write their workers' settings (OMP_NUM_THREADS, PYTHONHASHSEED, ...) into the parent's
+    environment; every later child of a long-lived caller would inherit them."""
+    import os
+
+    before = dict(os.environ)
+    with cluster_client(workers=1) as c:
+        assert c.submit(lambda: 1 + 1).result() == 2
+        changed = {k for k in set(os.environ) | set(before) if os.environ.get(k) != before.get(k)}
+    assert changed, "the nanny no longer changes the environment: this test and the restore can go"
+    assert dict(os.environ) == before
