@@ -148,11 +148,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
         pass
 
 
-def test_a_local_cluster_leaves_this_process_environment_as_it_was():
+def test_a_local_cluster_leaves_this_process_environment_as_it_was(monkeypatch):
     """Dask's nannies write their workers' settings (OMP_NUM_THREADS, PYTHONHASHSEED, ...) into the parent's
     environment; every later child of a long-lived caller would inherit them."""
     import os
 
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"):
+        monkeypatch.delenv(name, raising=False)   # as a process that never ran a cluster
     before = dict(os.environ)
     with cluster_client(workers=1) as c:
         assert c.submit(lambda: 1 + 1).result() == 2

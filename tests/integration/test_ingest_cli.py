@@ -155,12 +155,21 @@ def test_bad_input_is_reported_per_file_and_the_batch_continues(tmp_path, capsys
     assert old and "제10조" in old[0]["location"]  # nothing already indexed was lost
 
 
+#: ``assistant`` started with Ctrl-C in its default state, as a terminal starts it: in full test runs this
+#: process's children ran to the end despite SIGINT (after the Dask tests; cause not found, see issue 16's
+#: note), and what these tests check is the command's own handling of Ctrl-C
+INTERRUPTIBLE_CLI = [sys.executable, "-c",
+                     "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                     "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+                     "runpy.run_module('assistant.cli', run_name='__main__')"]
+
+
 def _subprocess_ingest(idx: Path, path: Path) -> subprocess.Popen:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(idx)}
     # --semantic later: the signal is meant for the ingest itself, not for the vector pass that follows it
     # (which a Ctrl-C ends gracefully, exit 0, the index already committed)
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(path), "--quiet", "--semantic",
-                             "later"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    return subprocess.Popen([*INTERRUPTIBLE_CLI, "ingest", str(path), "--quiet", "--semantic", "later"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
 
 
 def _searchable(capsys, idx) -> dict:

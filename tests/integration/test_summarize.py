@@ -194,7 +194,10 @@ def test_interrupt_with_ctrl_c_is_reported_and_resumable(shared_corpus, tmp_path
         for p in src.glob("*.md"):
             shutil.copy(p, folder / f"{copy}-{p.name}")
     out_dir = tmp_path / "요약"
-    cmd = [sys.executable, "-m", "assistant.cli", "summarize", str(folder), "--out", str(out_dir), "--quiet"]
+    # Ctrl-C in its default state in the child, as a terminal starts it (see test_ingest_cli.INTERRUPTIBLE_CLI)
+    cmd = [sys.executable, "-c", "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+           "runpy.run_module('assistant.cli', run_name='__main__')",
+           "summarize", str(folder), "--out", str(out_dir), "--quiet"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and not (out_dir / STATE_FILE).is_file():
