@@ -263,7 +263,7 @@ class IndexStore:
         ``base`` None means a new index (``manifest`` a fresh one). With ``merge``, a background merge is
         started when the size tiers ask for one. Returns the new manifest.
         """
-        self._clean_own_temporaries()
+        self._remove_temporaries(".seg-*.tmp-*")
         replaced = {d.record.doc_id for d in new_docs}
         tmp: Path | None = None
         size = 0
@@ -305,7 +305,7 @@ class IndexStore:
             before = len(self.manifest().segments)
             if not mine:
                 return before, before
-            self._clean_merge_temporaries()
+            self._remove_temporaries(".merge-*.tmp-*")
             while True:
                 snap = self.open()
                 sizes = [(ref.size, ref.size - ref.dead_chunks) for ref in snap.refs]
@@ -353,8 +353,10 @@ class IndexStore:
             if not refs.keys() & set(names):   # every document of the sources was deleted meanwhile
                 shutil.rmtree(tmp, ignore_errors=True)
                 return
-            alive = {d for name in names if name in refs
-                     for d in segment_documents(self.path / name) if d not in set(refs[name].deleted)}
+            alive: set[str] = set()
+            for name in names:
+                if name in refs:
+                    alive.update(set(segment_documents(self.path / name)) - set(refs[name].deleted))
             dead = sorted(d for d in merged if d not in alive)
             generation = now.generation + 1
             kept = [ref for ref in now.segments if ref.name not in names]
@@ -461,14 +463,10 @@ class IndexStore:
             if p.is_dir() and _number(p.name) > live:
                 shutil.rmtree(p, ignore_errors=True)
 
-    def _clean_own_temporaries(self) -> None:
-        """The writer (it holds the write lock) removes segments a killed writer was writing."""
-        for p in self.path.glob(".seg-*.tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
-
-    def _clean_merge_temporaries(self) -> None:
-        """The merger (it holds the merge lock) removes segments a killed merger was writing."""
-        for p in self.path.glob(".merge-*.tmp-*"):
+    def _remove_temporaries(self, pattern: str) -> None:
+        """Remove half-written folders matching ``pattern``: the writer (write lock) its ``.seg-*``, the merger
+        (merge lock) its ``.merge-*`` — each owner cleans only what a killed one of its kind left."""
+        for p in self.path.glob(pattern):
             shutil.rmtree(p, ignore_errors=True)
 
     def _drop_old(self) -> None:
