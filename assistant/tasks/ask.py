@@ -42,6 +42,11 @@ log = logging.getLogger("assistant.ask")
 #: how many of the closest passages an abstention shows for reference
 REFERENCE_COUNT = 3
 _SENTENCE_END = re.compile(r"[.?!]\s|다\.\s*|\n")
+#: the shortest piece the chunker leaves before a cut inside a sentence (half its smallest chunk size)
+CUT_PIECE_MIN_CHARS = 100
+#: how a new article, 항, item, bullet, note or table row begins (never the rest of a cut sentence)
+_STRUCTURE_START = re.compile(r"\s*(?:제\s*\d+\s*조|[①-⑳]|\(?\d{1,3}(?:의\d{1,2})?[.)]\s|[가-하][.)]\s|\([가-하0-9]\)\s"
+                              r"|[-*•·○●□■◦▪※#|<\[【「『])")
 #: "자세히", "더 자세히 알려 주세요": a request for more about the previous question, and nothing else
 DETAIL_ONLY = re.compile(r"^\s*(?:좀\s*)?(?:더\s*)?자세(?:히|하게)\s*(?:좀\s*)?(?:(?:알려|설명해|말해|보여)\S*)?"
                          r"(?:\s*주\S*)?\s*[.?!~]*\s*$")
@@ -253,13 +258,21 @@ def _trim_continuation(snapshot: Any, hit: Hit,
                        pieces: list[tuple[str, str, str, float]]) -> list[tuple[str, str, str, float]]:
     """Drop the head of a first chunk that continues a sentence cut at the previous chunk's end.
 
-    The chunker cuts an over-long sentence at a space; a sentence fragment is not answer material.
+    The chunker cuts only a sentence longer than its chunk size, at a space, so the piece before the cut is
+    the previous chunk's whole last line and at least half a chunk long (assistant.ingest.chunking); a
+    sentence fragment is not answer material. A chunk that opens with an article, a 항, an item, a bullet or
+    a table row starts something new, whatever the previous chunk ends with: an article after one that
+    ends in an item ("4. 그 밖에 … 정보", no period) lost its first 항 — often the one that answers — when
+    any previous chunk without a sentence end counted as cut.
     """
     first = min(hit.ordinals)
-    if not pieces or first == 0:
+    if not pieces or first == 0 or _STRUCTURE_START.match(pieces[0][1]):
         return pieces
     prev = snapshot.chunks_of(hit.doc_id, [first - 1])
-    if not prev or prev[0].section != pieces[0][0] or prev[0].text.rstrip()[-1:] in (".", "?", "!", ")", "」", "다"):
+    if not prev or prev[0].section != pieces[0][0]:
+        return pieces
+    last_line = prev[0].text.rstrip().rsplit("\n", 1)[-1]
+    if len(last_line) < CUT_PIECE_MIN_CHARS or last_line[-1:] in (".", "?", "!", ")", "」", "다", ">", "]"):
         return pieces
     section, text, loc, score = pieces[0]
     cut = _SENTENCE_END.search(text)

@@ -9,13 +9,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from assistant.config import Settings
 from assistant.generate.base import GenerationRequest, Generator
 from assistant.generate.extractive import ABSTAIN_TEXT, ExtractiveGenerator
-from assistant.tasks.ask import AskService, QuestionError
+from assistant.tasks.ask import AskService, QuestionError, _trim_continuation
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
@@ -177,6 +178,49 @@ def test_citations_are_validated_before_the_answer_is_returned(sample_index, sam
     flag = svc.settings.with_overrides(citation_policy="flag")
     flagged = AskService(sample_retriever, InventingGenerator(), flag).ask("민원 처리기간은 어떻게 계산하나요?")
     assert "제88조 (※ 출처에서 확인되지 않은 조문)" in flagged.answer or "제88조(※" in flagged.answer
+
+
+def test_an_article_after_one_that_ends_in_an_item_keeps_its_first_paragraph(service):
+    # 정보공개법 제16조 ends with its item "4. 그 밖에 공공기관의 장이 정하는 정보" (no period): 제17조's first 항,
+    # the one that says who pays, was dropped as if it continued a cut sentence
+    _, passages = service.evidence("정보공개 우송 비용은 누가 부담하나요?")
+    art17 = [p for p in passages if (p.location or "").startswith("제17조")]
+    assert art17, [p.location for p in passages]
+    assert art17[0].segments[0][1].startswith("제17조(비용 부담) ① 정보의 공개 및 우송 등에 드는 비용은")
+    answer = service.ask("정보공개 우송 비용은 누가 부담하나요?").answer
+    assert "청구인이 부담한다" in answer, answer
+
+
+def test_the_rest_of_a_sentence_cut_between_chunks_is_not_quoted(tmp_path):
+    from assistant.index.embedders import make_embedder
+    from assistant.index.store import IndexStore
+    from assistant.ingest.pipeline import Ingestor
+    from assistant.retrieve.search import open_retriever
+
+    long_sentence = "주민센터는 " + "접수한 민원 서류를 담당 부서에 넘기기 전까지 " * 40 + "안전하게 보관한다."
+    doc = tmp_path / "docs" / "보관 안내.txt"
+    doc.parent.mkdir()
+    doc.write_text(f"서류 보관 안내\n\n{long_sentence}\n\n열람 청구는 서면으로 한다. 서류 보관 기간은 3년이다.\n",
+                   encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "idx", index_name="t", embedder="none", chunk_max_chars=200,
+                        chunk_min_chars=20)
+    assert Ingestor(settings, IndexStore(settings.index_dir, "t"), make_embedder(settings)).run([doc]).ok
+    snapshot = open_retriever(settings, "t").snapshot
+    doc_id = snapshot.documents()[0]["doc_id"]
+    chunks = snapshot.chunks_of(doc_id)
+    start = next(i for i, c in enumerate(chunks) if c.text.startswith("주민센터는"))
+    assert len(chunks) - start >= 4 and "3년" in chunks[-1].text
+    assert _trim_continuation(snapshot, SimpleNamespace(doc_id=doc_id, ordinals=(start,)),
+                              [("", chunks[start].text, "", 0.0)])[0][1] == chunks[start].text
+    for first in range(start + 1, len(chunks)):
+        hit = SimpleNamespace(doc_id=doc_id, ordinals=tuple(range(first, len(chunks))))
+        pieces = [(c.section or "", c.text, c.location, 0.0) for c in chunks[first:]]
+        kept = _trim_continuation(snapshot, hit, pieces)
+        # every chunk after the first starts inside the cut sentence: its head is dropped up to the sentence end
+        assert not kept[0][1].startswith(chunks[first].text[:20]), kept[0][1][:80]
+        assert kept[-1][1].endswith("서류 보관 기간은 3년이다.")
+    assert _trim_continuation(snapshot, SimpleNamespace(doc_id=doc_id, ordinals=(len(chunks) - 1,)),
+                              [("", chunks[-1].text, "", 0.0)])[0][1].startswith("열람 청구는 서면으로 한다.")
 
 
 def test_empty_and_over_long_questions_are_rejected(service):
