@@ -10,6 +10,9 @@ from assistant.types import Block
 
 # how the lines of an article go on: 항 ①, 호 "1." / "1의2.", 목 "가.", "1)", notes "<개정 …>", "[본조신설 …]"
 _CONTINUATION = re.compile(r"^\s*(?:[①-⑳]|\d{1,3}(?:의\d{1,2})?\s?[.)]|[가-하]\s?[.)]|\(\d{1,3}\)|[<\[［〈]|삭\s?제)")
+#: a repeated cell at least this long, with letters, is one merged cell (see :func:`merged_once`)
+MERGED_MIN_CHARS = 8
+_LETTERS = re.compile(r"[가-힣A-Za-z]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•·○●□■◦▪–]\s+|\(?\d{1,3}[.)]\s+|[가-하][.)]\s+)")
 
 
@@ -20,14 +23,28 @@ def is_list(lines: Sequence[str]) -> bool:
 
 
 def table_text(rows: Iterable[Sequence[str]]) -> str:
-    """Rows as lines of " | "-joined cells; empty cells and empty rows are dropped."""
+    """Rows as lines of " | "-joined cells; empty cells and empty rows are dropped, and a merged cell that a
+    converter repeated in every column it spans (PDF → Markdown, HWP) is kept once (:func:`merged_once`)."""
     lines = []
     for row in rows:
-        cells = [" ".join(str(c).split()) for c in row]
-        cells = [c for c in cells if c]
+        cells = merged_once([" ".join(str(c).split()) for c in row if str(c).strip()])
         if cells:
             lines.append(" | ".join(cells))
     return "\n".join(lines)
+
+
+def merged_once(cells: Sequence[str]) -> list[str]:
+    """Consecutive repeats of a cell of text dropped. Converters write a merged cell once per column it spans
+    ("사서교사 정원 확보 현황 및 향후계획" eight times across a title row), which an answer then quotes eight
+    times. Only text is collapsed: equal figures side by side are data ("1,558 | 1,558" — two years' 정원),
+    as are short codes and marks, so a cell repeats only when it is at least :data:`MERGED_MIN_CHARS` long
+    and has letters in it."""
+    out: list[str] = []
+    for c in cells:
+        if out and c == out[-1] and len(c) >= MERGED_MIN_CHARS and _LETTERS.search(c):
+            continue
+        out.append(c)
+    return out
 
 
 def guess_title(blocks: Sequence[Block], limit: int = 60) -> str | None:

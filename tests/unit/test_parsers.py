@@ -312,6 +312,24 @@ def test_markdown_front_matter_headings_articles_and_pages(tmp_path: Path) -> No
     assert supplement[1].text == "구분 | 값\n가 | 1"
 
 
+def test_a_merged_cell_repeated_across_columns_is_kept_once_and_equal_figures_stay(tmp_path: Path) -> None:
+    # the shape a PDF → Markdown converter writes for a title cell spanning eight columns (the 학교도서관
+    # 진흥 기본계획 in the shared corpus, p.18), above a row whose two years have the same 정원
+    path = tmp_path / "계획.md"
+    path.write_text(
+        "|【|【|**사서교사 정원 확보 현황**<br>】|**사서교사 정원 확보 현황**<br>】"
+        "|**사서교사 정원 확보 현황**<br>】||\n"
+        "|---|---|---|---|---|---|\n"
+        "|**정원**|962|1,558|1,558|1,618|해당 없음|\n"
+        "|비고|사서교사 배치 기준|사서교사 배치 기준|-|-|-|\n", encoding="utf-8")
+    table = [b for b in parse_file(path).blocks if b.kind == "table"]
+    assert [b.text.splitlines() for b in table] == [[
+        "【 | 【 | 사서교사 정원 확보 현황 】",
+        "정원 | 962 | 1,558 | 1,558 | 1,618 | 해당 없음",
+        "비고 | 사서교사 배치 기준 | - | - | -",
+    ]]
+
+
 # --- checks done before any parser runs ------------------------------------------------------------
 
 def test_zero_byte_file(tmp_path: Path) -> None:
