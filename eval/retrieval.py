@@ -2,7 +2,8 @@
 every gold question through the retriever, and score the ranking against the gold passages.
 
 Indexes are cached under ``<work dir>/indexes/<corpus>-<key>`` where the key hashes everything that
-changes what is indexed (embedder, chunking, the corpus files' names, sizes and mtimes). Retrieval-only
+changes what is indexed (embedder, chunking, the corpus files' names, sizes and mtimes, the parsers' and
+chunker's source code). Retrieval-only
 settings (mode, fusion weights) do not change the key, so bm25-only, dense-only and hybrid share one index.
 """
 
@@ -22,6 +23,9 @@ from eval.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from eval.textmatch import GoldPassage, matched_gold
 
 INDEX_FORMAT = 1
+#: the code that decides what an index holds: a parser fix rebuilds the cached index instead of being
+#: measured on the text the old parser produced
+INGEST_CODE = Path(__file__).resolve().parents[1] / "assistant" / "ingest"
 KS = (1, 5, 10)
 #: settings that change the content of an index (and so its cache key)
 INDEX_SETTINGS = ("embedder", "embedder_model", "embedder_url", "chunk_max_chars", "chunk_min_chars",
@@ -42,9 +46,17 @@ class IndexInfo:
 
 
 def index_key(settings: Settings, spec: CorpusSpec) -> str:
-    payload = {"format": INDEX_FORMAT, "corpus": spec.name, "files": spec.fingerprint(),
+    payload = {"format": INDEX_FORMAT, "corpus": spec.name, "files": spec.fingerprint(), "ingest": ingest_code(),
                **{name: str(getattr(settings, name)) for name in INDEX_SETTINGS}}
     return hashlib.sha1(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+
+
+def ingest_code() -> str:
+    """A digest of the ingest package's source (parsers, chunking)."""
+    digest = hashlib.sha1()
+    for path in sorted(INGEST_CODE.rglob("*.py")):
+        digest.update(path.relative_to(INGEST_CODE).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def ensure_index(settings: Settings, spec: CorpusSpec, work_dir: Path,
