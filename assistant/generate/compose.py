@@ -5,7 +5,8 @@ Steps, given the question and the numbered passages the retriever found (best fi
 1. what is asked (assistant.korean.questions: 기간, 금액, 수량, 서류, 장소, 대상, 방법, 정의, 가능 여부) and which
    words, typed and official (assistant.korean.lexicon: 며칠 → 기간·이내), stand for the topic;
 2. every passage cut into located units — sentences and statute items (assistant.generate.units);
-3. each unit scored by how much of the question it covers (IDF-weighted, its article title included),
+3. each unit scored by how much of the question it covers (IDF-weighted, its article title included; words of
+   the heading or header line it sits under at half weight),
    whether it states the kind of fact asked (a period for 기간, an amount for 금액…), how well its passage
    covers the question, the passage's rank, and — for a 법제처 해석례 — whether it is the 회답;
 4. the best unit leads. A rule that introduces items ("다음 각 호의 기간 이내에 처리하여야 한다") is quoted with
@@ -40,6 +41,8 @@ _ABOUT_DOCUMENT = re.compile(r"^(?:이|본)\s*(?:안내문|안내서|문서|자�
 _CLAUSE_BREAK = re.compile(r"(?:고|며|나|바|데|면|서|여),\s")
 _ITEM_MARK = re.compile(r"^\s*(?:(\d{1,2}(?:의\d{1,2})?)|([가-하]))\.\s*")
 MAX_SENTENCE_CHARS = 320
+#: weight of a question word found only in what a unit sits under (its heading, a header line above it)
+CONTEXT_WEIGHT = 0.5
 #: kinds of question answered by a figure or a name, which a sentence either states or does not
 FIGURE_KINDS = ("기간", "금액", "수량", "장소", "서류")
 
@@ -129,7 +132,9 @@ def score_units(question: str, passages: Sequence[Passage],
     # so absolute shares are all small; what matters is which sentence shares the most
     seen_of = [terms | {t for it in u.items for t in it.terms} | (set(u.parent.terms) if u.parent else set())
                for u, terms in zip(units, own, strict=True)]
-    covs = [sum(w for t, w in weights.items() if t in seen) / total for seen in seen_of]
+    # a word only the unit's heading or header line has counts for less: it is shared by every unit under it
+    covs = [sum(w if t in seen else CONTEXT_WEIGHT * w if t in u.context else 0.0 for t, w in weights.items())
+            / total for u, seen in zip(units, seen_of, strict=True)]
     top_cov = max(covs, default=0.0) or 1.0
     chunk_lo = min((u.chunk_score for u in units if u.chunk_score), default=0.0)
     chunk_hi = max((u.chunk_score for u in units), default=0.0)

@@ -28,6 +28,10 @@ _RELATED_LAWS = re.compile(r"^\s*<\s*관계\s*법령\s*>")
 _AMENDMENT = re.compile(r"\s*[<〈‹]\s*(?:개정|신설|전문개정|본조신설|삭제|제목개정|종전)[^>〉›]{0,80}[>〉›]")
 _CONCLUSION_START = re.compile(r"^(?:따라서\s*)?이\s*사안의\s*경우")
 _PAGE_LABEL = re.compile(r"^\d+쪽$")
+#: a report's header line over the bullets that follow: bracketed ("《 구급지휘팀이란? 》", "【 추진 현황 】") or
+#: marked as a heading (□ ■ ◆ ❶ Ⅰ) and short
+_HEADER_LINE = re.compile(r"^[-•·*ㅇ\s]*(?:《[^》]{2,80}》|【[^】]{2,80}】|〈[^〉]{2,80}〉|<[^<>]{2,80}>"
+                          r"|[□■◆◇❶-❿Ⅰ-Ⅻ]\s*[^.。]{2,40}(?<![다요음함임]))\s*$")
 
 
 @dataclass
@@ -53,6 +57,8 @@ class Unit:
     quoted_law: bool = False      # part of an appended "<관계 법령>" block
     question_like: bool = False   # a 질의요지 sentence ("…인지?")
     chunk_score: float = 0.0      # how close the unit's chunk is to the question (semantic layer), 0 unknown
+    context: tuple[str, ...] = ()  # content terms of what the unit sits under: its heading, the header line
+    #                                above it in a report's list ("《 재난의료지원팀이란? 》" over "(구성) 의사 1명 …")
 
 
 def is_statute(p: Passage) -> bool:
@@ -107,9 +113,15 @@ def passage_units(p: Passage) -> list[Unit]:
     if not raw:
         return []
     analysed = _analysed([r[0] for r in raw])
+    headings = _heading_terms(p, [r[1] for r in raw]) if not statute else {}
     units: list[Unit] = []
     lead: Unit | None = None
+    header: tuple[str, ...] = ()
+    header_section: str | None = None
     for (piece, section, place), sents in zip(raw, analysed, strict=True):
+        if section != header_section:
+            header, header_section = (), section
+        context = headings.get(section, ()) + header
         for text, terms in (sents if not place["is_item"] else [(piece, tuple(t for s in sents for t in s[1]))]):
             text = " ".join(text.split())
             if len(text) < 4 or text.strip("<>[]() .") == "삭제":
@@ -120,7 +132,10 @@ def passage_units(p: Passage) -> list[Unit]:
                      subitem=place["subitem"], is_item=place["is_item"], quoted_law=place["quoted"],
                      conclusion=is_interpretation(p) and (section == "회답" or bool(_CONCLUSION_START.match(text))),
                      question_like=text.rstrip().endswith(("?", "지?", "는지", "인지")),
-                     chunk_score=place["score"])
+                     chunk_score=place["score"], context=context)
+            if not statute and _HEADER_LINE.match(text):
+                header = tuple(terms)
+                context = headings.get(section, ()) + header
             if u.is_item and lead is not None and lead.article == u.article and lead.paragraph == u.paragraph:
                 u.parent = lead
                 lead.items.append(u)
@@ -129,6 +144,17 @@ def passage_units(p: Passage) -> list[Unit]:
                 u.introduces_items = lead is not None
             units.append(u)
     return units
+
+
+def _heading_terms(p: Passage, sections: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Content terms of the innermost heading of each section path ("5. 교민 현황" in "… > 5. 교민 현황");
+    a 해석례's sections (회답, 이유) are parts, not headings."""
+    if is_interpretation(p):
+        return {}
+    names = {sec: sec.rsplit(" > ", 1)[-1].strip() for sec in dict.fromkeys(sections) if sec}
+    heads = [h for h in dict.fromkeys(names.values()) if h]
+    terms = {h: tuple(t for _, ts in sents for t in ts) for h, sents in zip(heads, _analysed(heads), strict=True)}
+    return {sec: terms.get(h, ()) for sec, h in names.items()}
 
 
 def _location(p: Passage, place: dict, statute: bool) -> str:

@@ -54,6 +54,29 @@ def test_the_period_asked_for_leads_with_the_items_of_its_rule(decree):
     assert len(display_sentences(answer)) <= 3                                # the lead and at most two more
 
 
+def test_a_bullet_under_a_header_line_is_about_what_the_header_names(shared_corpus):
+    # 국가안전시스템 개편 종합대책 p.14: "《 재난의료지원팀 (…)이란? 》" over "(역할) …" and "(구성) 의사 1명, …
+    # (총4명)". The 구성 line shares no word with the question; the header above it does.
+    from assistant.ingest.base import parse_file
+    from assistant.ingest.chunking import ChunkParams, chunk_blocks
+    from assistant.korean.sentences import split_sentences
+
+    path = shared_corpus / "allganize-public-docs" / "국가안전시스템 개편 종합대책 대국민 보고(12.31. 기준).md"
+    parsed = parse_file(path)
+    chunks = chunk_blocks("d", parsed.title, parsed.blocks, ChunkParams(500, 120), split_sentences)
+    mine = [c for c in chunks if "재난의료지원팀 (Disaster" in c.text or "(구성) 의사 1명" in c.text]
+    assert mine
+    passage = Passage(n=1, doc_id="d", title=parsed.title, source=str(path), location=mine[0].location,
+                      text="\n".join(c.text for c in mine), segments=tuple((c.section, c.text) for c in mine),
+                      segment_locations=tuple(c.location for c in mine))
+    units = {u.text: u for u in passage_units(passage)}
+    member = next(u for t, u in units.items() if "(구성) 의사 1명" in t)
+    assert {"재난", "의료", "지원", "팀"} <= set(member.context)
+    lead = first_sentence(" ".join(compose_answer("재난 때 출동하는 의료지원팀은 한 팀이 몇 명으로 꾸려지나요?",
+                                                   [passage])))
+    assert "총4명" in lead, lead
+
+
 def test_citations_are_renumbered_in_order_of_first_use_with_the_precise_place(decree):
     answer = " ".join(compose_answer("질의민원 처리기간 며칠?", decree))
     text, cited = precise_citations(answer, decree)
