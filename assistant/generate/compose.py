@@ -41,6 +41,8 @@ _ABOUT_DOCUMENT = re.compile(r"^(?:이|본)\s*(?:안내문|안내서|문서|자�
 _CLAUSE_BREAK = re.compile(r"(?:고|며|나|바|데|면|서|여),\s")
 _ITEM_MARK = re.compile(r"^\s*(?:(\d{1,2}(?:의\d{1,2})?)|([가-하]))\.\s*")
 MAX_SENTENCE_CHARS = 320
+#: a unit at least this long whose text a statute passage among the passages also has is that statute's
+COPY_MIN_CHARS = 30
 #: weight of a question word found only in what a unit sits under (its heading, a header line above it)
 CONTEXT_WEIGHT = 0.5
 #: kinds of question answered by a figure or a name, which a sentence either states or does not
@@ -112,7 +114,7 @@ def score_units(question: str, passages: Sequence[Passage],
         return []
     kinds = question_kind(question).all
     w_fact = opt.w_fact if kinds and kinds[0] in FIGURE_KINDS else opt.w_fact_weak
-    units = [u for p in passages for u in _quotable(passage_units(p))]
+    units = _without_copies([u for p in passages for u in _quotable(passage_units(p))], passages)
     if not units:
         return []
     titles = {t: set(ts) for t, ts in zip(*_title_terms(units), strict=True)}
@@ -165,6 +167,23 @@ def _quotable(units: Sequence[Unit]) -> list[Unit]:
     assistant and no payload right after one (the filter reads them in document order)."""
     planted = instruction_flags([u.text for u in units])
     return [u for u, drop in zip(units, planted, strict=True) if not (drop or u.question_like or len(u.text) < 6)]
+
+
+def _without_copies(units: list[Unit], passages: Sequence[Passage]) -> list[Unit]:
+    """Units of other documents that copy a statute found among the passages are left to the statute itself
+    (a 해석례's or manual's quoted 관계 법령): quoted from there, they lose the law's name and 조·항."""
+    statute_text = " ".join(" ".join(p.text.split()) for p in passages if is_statute(p))
+    if not statute_text:
+        return units
+    by_n = {p.n: p for p in passages}
+    return [u for u in units if is_statute(by_n[u.n]) or len(u.text) < COPY_MIN_CHARS
+            or _copy_key(u.text) not in statute_text]
+
+
+def _copy_key(text: str) -> str:
+    """A unit's text as it would appear in the statute: its 항 mark and article head dropped."""
+    text = re.sub(r"^\s*(?:제\s*\d+\s*조(?:의\s*\d+)?\s*(?:\([^)]{0,60}\))?\s*)?[①-⑳]?\s*", "", text)
+    return " ".join(text.split())
 
 
 def _terms(text: str) -> list[str]:

@@ -77,6 +77,20 @@ def test_a_bullet_under_a_header_line_is_about_what_the_header_names(shared_corp
     assert "총4명" in lead, lead
 
 
+def test_a_statute_pasted_into_another_document_is_quoted_from_the_statute():
+    from dataclasses import replace
+
+    law = replace(_article_passages("공공기관의정보공개에관한법률_법률.md", "공공기관의 정보공개에 관한 법률",
+                                    ["제17조"])[0], n=2)
+    pasted = "정보공개 업무 안내\n" + law.text      # a manual (or a 해석례's 관계 법령) that pastes the article
+    manual = Passage(n=1, doc_id="m", title="정보공개 업무 안내서", source="안내서.md", location="3쪽", text=pasted,
+                     segments=(("", pasted),), segment_locations=("3쪽",))
+    lead = first_sentence(" ".join(compose_answer("정보공개 비용은 누가 부담하나요?", [manual, law])))
+    assert lead.startswith("「공공기관의 정보공개에 관한 법률」 제17조") and lead.endswith("[2]"), lead
+    alone = first_sentence(" ".join(compose_answer("정보공개 비용은 누가 부담하나요?", [manual])))
+    assert "청구인이 부담한다" in alone and alone.endswith("[1]")    # without the statute, the copy still answers
+
+
 def test_citations_are_renumbered_in_order_of_first_use_with_the_precise_place(decree):
     answer = " ".join(compose_answer("질의민원 처리기간 며칠?", decree))
     text, cited = precise_citations(answer, decree)
