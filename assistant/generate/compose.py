@@ -32,6 +32,7 @@ from assistant.korean.lexicon import EXPANSION_WEIGHT, official_terms
 from assistant.korean.morph import STOP_TERMS, content_terms_batch, question_terms
 from assistant.korean.questions import fact_strength, question_kind
 from assistant.korean.scoring import cosine, idf_table, tfidf
+from assistant.korean.sentences import restore_spacing
 from assistant.korean.statute import location_label
 
 ABSTAIN_TEXT = "제공된 문서에서 확인할 수 없습니다."
@@ -215,7 +216,7 @@ def render(chosen: Sequence[Scored], by_n: dict[int, Passage], question: str) ->
     for s in chosen:
         u = s.unit
         p = by_n[u.n]
-        text = _quote(u, question)
+        text = restore_spacing(_quote(u, question))
         root = u.parent or u
         if root.article and is_statute(p):
             same = last is not None and last[:2] == (u.n, root.article)

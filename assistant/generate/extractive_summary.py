@@ -38,6 +38,7 @@ import numpy as np
 
 from assistant.generate.base import GenerationRequest, Passage
 from assistant.korean.injection import addresses_assistant, strip_instructions
+from assistant.korean.sentences import restore_spacing
 
 TOP, MID, LOW = "□", "○", "-"
 DEFAULT_MAX_LINES = 30
@@ -436,7 +437,7 @@ def _head_unit(ranked: list[Unit]) -> Unit:
 
 
 def _finish(text: str, compress: bool) -> str:
-    return compress_ending(text) if compress else text.rstrip(". ")
+    return restore_spacing(compress_ending(text) if compress else text.rstrip(". "))
 
 
 def _trim(lines: list[str], max_lines: int) -> list[str]:

@@ -8,6 +8,7 @@
 - :func:`regex_sentences`: a dependency-free fallback (declarative endings and punctuation).
 - :func:`display_sentences`: sentences of generated text (answers with ``[n]`` markers), for evaluation
   and for the answer-first check.
+- :func:`restore_spacing`: word spacing put back into a sentence whose PDF text lost it, before it is quoted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ CLOSE_BRACKETS = ")]」”"
 _REGEX_SPLIT = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)")
 #: end of a sentence in generated Korean text: a full stop after a declarative/polite ending or a
 #: question/exclamation mark, optionally followed by citation markers
+#: a run of Hangul this long without a space is text whose spacing was lost (the longest words people write
+#: without spaces, law names like 공공기관의정보공개에관한법률 aside, are shorter)
+LOST_SPACING_RUN = 12
+_LOST_SPACING = re.compile(f"\\S*[가-힣]{{{LOST_SPACING_RUN},}}\\S*")
 _DISPLAY_END = re.compile(r"(?<=[.!?。…])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
 
 
@@ -147,3 +152,19 @@ def first_sentence(text: str) -> str:
     """The first sentence of an answer (its ``[n]`` markers included)."""
     sents = display_sentences(text)
     return sents[0] if sents else ""
+
+
+def restore_spacing(text: str) -> str:
+    """``text`` with its word spacing restored by Kiwi when a PDF's extraction lost it ("이가이드라인은본
+    가이드라인제정이후" → "이 가이드라인은 본 가이드라인 제정 이후"); spaces already there are kept and text
+    with normal spacing is returned unchanged. Only what is shown changes: characters are neither added
+    nor dropped, so a quote still matches its source with spacing ignored. Only the words with such a run
+    are re-spaced: Kiwi would also split well-spaced names ("도로법" → "도로 법")."""
+    if not _LOST_SPACING.search(text):
+        return text
+
+    def space(m: re.Match[str]) -> str:
+        spaced = kiwi().space(m.group(0))
+        return spaced if spaced.replace(" ", "") == m.group(0) else m.group(0)
+
+    return _LOST_SPACING.sub(space, text)

@@ -91,6 +91,20 @@ def test_a_statute_pasted_into_another_document_is_quoted_from_the_statute():
     assert "청구인이 부담한다" in alone and alone.endswith("[1]")    # without the statute, the copy still answers
 
 
+def test_a_quote_whose_pdf_text_lost_its_spacing_is_shown_spaced(shared_corpus):
+    from assistant.korean.sentences import restore_spacing
+
+    path = shared_corpus / "allganize-public-docs" / "240418 도로터널 결로대책 가이드라인(최종).md"
+    line = next(ln for ln in path.read_text(encoding="utf-8").splitlines() if "이가이드라인은본가이드라인제정" in ln)
+    passage = Passage(n=1, doc_id="g", title="도로터널 결로대책 가이드라인", source=str(path), location="1쪽",
+                      text=line, segments=(("1.1 적용범위", line),), segment_locations=("1쪽",))
+    lead = first_sentence(" ".join(compose_answer("도로터널 결로 가이드라인은 어떤 터널에 적용하나요?", [passage])))
+    assert lead.startswith("이 가이드라인은 본 가이드라인 제정 이후 ｢ 도로법 ｣"), lead   # 도로법 kept whole
+    assert lead.replace(" ", "").startswith(line.replace(" ", "")[:60])                  # same characters
+    normal = "민원인은 보완기간또는 연장된 기간 안에 서류를 내야 한다."
+    assert restore_spacing(normal) == normal                                             # normal text untouched
+
+
 def test_citations_are_renumbered_in_order_of_first_use_with_the_precise_place(decree):
     answer = " ".join(compose_answer("질의민원 처리기간 며칠?", decree))
     text, cited = precise_citations(answer, decree)
