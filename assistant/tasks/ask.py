@@ -33,7 +33,7 @@ from assistant.generate.compose import ABSTAIN_TEXT
 from assistant.korean.morph import content_terms_batch
 from assistant.korean.questions import question_kind
 from assistant.retrieve.filters import SearchFilter
-from assistant.tasks.gate import Decision, Evidence, decide, evidence
+from assistant.tasks.gate import Decision, Evidence, decide, evidence, names_only_unknown_topics
 from assistant.tasks.pii import mask_pii
 from assistant.types import Hit
 
@@ -125,6 +125,10 @@ class AskService:
         else:
             detail = detail or bool(_DETAIL.search(masked))
             standalone = self._condense(masked, turns) if turns else masked
+            if standalone != masked and names_only_unknown_topics(masked, self.retriever):
+                # a short new question on a topic the documents never mention ("김치찌개 끓이는 법") is not a
+                # follow-up: completed with the previous question's words it was answered with that topic's law
+                standalone = masked
         t1 = time.perf_counter()
         hits = self.retriever.search(standalone, k=self.settings.ask_top_k, mode=self.settings.search_mode, flt=flt)
         passages, term_sets = self._passages(hits, standalone)

@@ -136,6 +136,17 @@ def gate_terms(question: str, df: dict[str, int] | None, n_docs: int) -> list[Ga
     return list(out.values())
 
 
+def names_only_unknown_topics(question: str, retriever: Any) -> bool:
+    """True when the question names topic words and the index has never seen any of them ("김치찌개 끓이는
+    법"): nothing in the documents is about what is asked."""
+    snapshot = getattr(retriever, "snapshot", None)
+    if snapshot is None or not hasattr(snapshot, "term_df"):
+        return False
+    df, n_docs = snapshot.term_df()
+    topics = [t for t in gate_terms(question, df, n_docs) if t.topic]
+    return bool(topics) and not any(t.known for t in topics)
+
+
 def weighted_coverage(terms: Sequence[GateTerm], passage_terms: Sequence[set[str]],
                       extra: dict[str, float] | None = None) -> float:
     """The best single passage's weighted share of the question's terms (a likely typo counts by its

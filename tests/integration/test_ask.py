@@ -118,6 +118,15 @@ def test_follow_up_question_is_understood_in_context(service):
     assert any(p.title.startswith("민원 처리에 관한 법률") for p in follow.citations)
 
 
+def test_a_new_question_on_a_topic_the_documents_never_mention_is_not_taken_as_a_follow_up(service):
+    first = service.ask("처분하기 전에 당사자한테 의견 낼 기회를 꼭 줘야 하나요?")
+    assert not first.abstained
+    history = [("user", "처분하기 전에 당사자한테 의견 낼 기회를 꼭 줘야 하나요?"), ("assistant", first.answer)]
+    off = service.ask("김치찌개 맛있게 끓이는 법 알려줘", history=history)
+    assert off.standalone_question == "김치찌개 맛있게 끓이는 법 알려줘"
+    assert off.abstained, off.answer       # was: 행정절차법 제22조, the previous question's answer again
+
+
 def test_stream_events_citations_first_then_tokens_then_done(service):
     q = "정보공개 청구를 받으면 언제까지 공개 여부를 결정해야 하나요?"
     events = list(service.ask_stream(q))
