@@ -8,7 +8,8 @@ Steps, given the question and the numbered passages the retriever found (best fi
 3. each unit scored by how much of the question it covers (IDF-weighted, its article title included; words of
    the heading or header line it sits under at half weight),
    whether it states the kind of fact asked (a period for 기간, an amount for 금액…), how well its passage
-   covers the question, the passage's rank, and — for a 법제처 해석례 — whether it is the 회답;
+   covers the question, the passage's rank, and — for a 법제처 해석례 — whether it is the 회답; a statute's
+   exception or extension ("다만", "불구하고", "연장할 수 있다") yields to the rule unless the question asks about it;
 4. the best unit leads. A rule that introduces items ("다음 각 호의 기간 이내에 처리하여야 한다") is quoted with
    its items (제1호 … 14일 이내, 제2호 … 7일 이내), and an item with the rule that introduces it;
 5. at most two supporting units follow (five with ``detail``), different from what is already said.
@@ -39,6 +40,12 @@ ABSTAIN_TEXT = "제공된 문서에서 확인할 수 없습니다."
 
 _ABOUT_DOCUMENT = re.compile(r"^(?:이|본)\s*(?:안내문|안내서|문서|자료|지침|책자|편람|보고서|글|해설서)(?:은|는|에서는)"
                              r"|(?:설명|안내|소개|정리)(?:합니다|한다|하고자 합니다)\.?$")
+#: a provision that departs from the rule before it: an exception, a waiver, an extension
+_EXCEPTION = re.compile(r"^다만|불구하고|부득이한\s*사유|예외로\s*한다|적용하지\s*아니한다|하지\s*아니할\s*수\s*있다"
+                        r"|연장할\s*수\s*있다")
+#: a question about the exception itself ("늘릴 수 있나요", "안 해도 되나요", "못 하면")
+_ASKS_EXCEPTION = re.compile(r"연장|늘리|늘려|늘릴|미루|미뤄|예외|생략|안\s*해도|않아도|안\s*줘도|안\s*주고|못\s*하면"
+                             r"|못\s*하는|없을\s*때|없으면|부득이|빼도|제외|단서")
 _CLAUSE_BREAK = re.compile(r"(?:고|며|나|바|데|면|서|여),\s")
 _ITEM_MARK = re.compile(r"^\s*(?:(\d{1,2}(?:의\d{1,2})?)|([가-하]))\.\s*")
 MAX_SENTENCE_CHARS = 320
@@ -65,6 +72,7 @@ class ComposeOptions:
     w_passage: float = 0.10        # its passage's share of the question, relative to the best passage
     w_chunk: float = 0.20          # how close its chunk is to the question (semantic layer), relative
     rank_decay: float = 0.30       # the retriever's order: 1 / (1 + decay * (rank - 1))
+    exception_factor: float = 0.85  # a statute's exception or extension, unless the question asks about one
 
 
 @dataclass
@@ -114,6 +122,7 @@ def score_units(question: str, passages: Sequence[Passage],
     if not (q_terms or official) or not passages:
         return []
     kinds = question_kind(question).all
+    asks_exception = bool(_ASKS_EXCEPTION.search(question))
     w_fact = opt.w_fact if kinds and kinds[0] in FIGURE_KINDS else opt.w_fact_weak
     units = _without_copies([u for p in passages for u in _quotable(passage_units(p))], passages)
     if not units:
@@ -154,6 +163,8 @@ def score_units(question: str, passages: Sequence[Passage],
             score += 0.25   # the 회답 of a top-ranked, matching 해석례 answers the question directly
         if u.quoted_law:
             score *= 0.8
+        if not asks_exception and _EXCEPTION.search(u.text):
+            score *= opt.exception_factor   # the rule answers first; its exception (다만, 불구하고) follows
         if _ABOUT_DOCUMENT.search(u.text):
             score *= 0.5
         if len(u.text) > 260:

@@ -105,6 +105,16 @@ def test_a_quote_whose_pdf_text_lost_its_spacing_is_shown_spaced(shared_corpus):
     assert restore_spacing(normal) == normal                                             # normal text untouched
 
 
+def test_the_rule_leads_and_its_extension_only_when_asked_about():
+    # 정보공개법 제11조: ① 10일 이내에 결정 ② 부득이한 사유로 … 10일의 범위에서 연장할 수 있다. ②
+    # repeats ①'s words and adds more, so it out-scored the rule it departs from
+    art11 = _article_passages("공공기관의정보공개에관한법률_법률.md", "공공기관의 정보공개에 관한 법률", ["제11조"])
+    rule = first_sentence(" ".join(compose_answer("정보공개 청구하면 언제까지 공개 여부를 알려줘야 하나요?", art11)))
+    assert rule.startswith("「공공기관의 정보공개에 관한 법률」 제11조제1항") and "10일 이내" in rule, rule
+    more = first_sentence(" ".join(compose_answer("정보공개 결정 기간을 더 늘릴 수 있나요?", art11)))
+    assert more.startswith("「공공기관의 정보공개에 관한 법률」 제11조제2항") and "연장할 수 있다" in more, more
+
+
 def test_citations_are_renumbered_in_order_of_first_use_with_the_precise_place(decree):
     answer = " ".join(compose_answer("질의민원 처리기간 며칠?", decree))
     text, cited = precise_citations(answer, decree)
