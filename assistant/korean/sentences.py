@@ -22,12 +22,12 @@ from assistant.korean.morph import kiwi, terms_of_tokens
 OPEN_BRACKETS = "([「“"
 CLOSE_BRACKETS = ")]」”"
 _REGEX_SPLIT = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)|(?<=요\.)")
-#: end of a sentence in generated Korean text: a full stop after a declarative/polite ending or a
-#: question/exclamation mark, optionally followed by citation markers
 #: a run of Hangul this long without a space is text whose spacing was lost (the longest words people write
 #: without spaces, law names like 공공기관의정보공개에관한법률 aside, are shorter)
 LOST_SPACING_RUN = 12
 _LOST_SPACING = re.compile(f"\\S*[가-힣]{{{LOST_SPACING_RUN},}}\\S*")
+#: end of a sentence in generated Korean text: a full stop after a declarative/polite ending or a
+#: question/exclamation mark, optionally followed by citation markers
 _DISPLAY_END = re.compile(r"(?<=[.!?。…])(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*(?=\s|$)")
 
 

@@ -46,7 +46,7 @@ _SENTENCE_END = re.compile(r"[.?!]\s|다\.\s*|\n")
 CUT_PIECE_MIN_CHARS = 100
 #: how a new article, 항, item, bullet, note or table row begins (never the rest of a cut sentence)
 _STRUCTURE_START = re.compile(r"\s*(?:제\s*\d+\s*조|[①-⑳]|\(?\d{1,3}(?:의\d{1,2})?[.)]\s|[가-하][.)]\s|\([가-하0-9]\)\s"
-                              r"|[-*•·○●□■◦▪※#|<\[【「『])")
+                              r"|[-*•·○●□■◦▪※#|<\[【])")
 #: "자세히", "더 자세히 알려 주세요": a request for more about the previous question, and nothing else
 DETAIL_ONLY = re.compile(r"^\s*(?:좀\s*)?(?:더\s*)?자세(?:히|하게)\s*(?:좀\s*)?(?:(?:알려|설명해|말해|보여)\S*)?"
                          r"(?:\s*주\S*)?\s*[.?!~]*\s*$")

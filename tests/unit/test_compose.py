@@ -180,6 +180,7 @@ def test_everyday_words_bring_the_statute_words():
     assert "고충민원" in official_terms("억울한 일 하소연하려면")
     assert "확약" in official_terms("나중에 허가해준다는 약속")
     assert {"비용", "부담"} <= set(official_terms("복사비랑 우송료는 누가 내요?"))   # 내다 = pay, not only submit
+    assert "부담" not in official_terms("누가 대상이에요?")
     assert expand_query("며칠 걸려요?").startswith("며칠 걸려요? (")
     assert official_terms("민원") == [] and expand_query("민원") == "민원"
 
