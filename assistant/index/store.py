@@ -309,6 +309,8 @@ class IndexStore:
             while True:
                 snap = self.open()
                 sizes = [(ref.size, ref.size - ref.dead_chunks) for ref in snap.refs]
+                if not sizes:   # every document removed: nothing to merge
+                    break
                 if force:
                     plan = list(range(len(sizes))) if len(sizes) > 1 or sizes[0][0] != sizes[0][1] else []
                 else:

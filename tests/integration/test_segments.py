@@ -239,6 +239,18 @@ def test_merging_compacts_and_changes_no_result(segmented, tmp_path):
     assert _ranking(before, QUERIES[0], "hybrid") == want[(QUERIES[0], "hybrid")]
 
 
+def test_merging_an_index_whose_documents_were_all_removed_does_nothing(corpus, tmp_path):
+    from assistant.index.embedders import make_embedder
+    from assistant.ingest.pipeline import Ingestor
+
+    settings = _settings(tmp_path / "idx")
+    store = _ingest(settings, corpus["laws"][:1])
+    Ingestor(settings, store, make_embedder(settings)).remove([str(corpus["laws"][0])])
+    assert store.manifest().segments == [] and store.manifest().documents == {}
+    assert store.merge(force=True) == (0, 0)     # was an IndexError
+    assert store.merge() == (0, 0)
+
+
 def test_size_tiered_merging_bounds_segments_and_rewrites():
     """3,000 commits of one 20-chunk document: few segments at any time, each chunk rewritten a few times."""
     from assistant.index.store import plan_merge
