@@ -347,6 +347,7 @@ class IndexStore:
         docs = (d for i in chosen for d in snap.segments[i].export(snap.live_documents(i)))
         size = write_segment(tmp, docs, int(manifest.embedder["dim"]), manifest.dense_index, hnsw_m)
         merged = segment_documents(tmp)
+        held = {name: set(segment_documents(self.path / name)) for name in names}   # immutable: read unlocked
         _pause("merged")
         with self.publish_lock():
             self._clean_stale()
@@ -358,7 +359,7 @@ class IndexStore:
             alive: set[str] = set()
             for name in names:
                 if name in refs:
-                    alive.update(set(segment_documents(self.path / name)) - set(refs[name].deleted))
+                    alive.update(held[name] - set(refs[name].deleted))
             dead = sorted(d for d in merged if d not in alive)
             generation = now.generation + 1
             kept = [ref for ref in now.segments if ref.name not in names]
@@ -505,7 +506,6 @@ class _Merger(threading.Thread):
         self.hnsw_m = hnsw_m
         self.again = True
         self.error: Exception | None = None
-
         self.done = False
 
     def run(self) -> None:
